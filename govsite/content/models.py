@@ -1,0 +1,331 @@
+"""Columns and content with the unified metadata of the resource library (Art. 6, 7, 13, 20).
+
+ColumnCategory and TopicCategory are data (seeded by migrations, editable in the admin); the
+metadata rules (document numbers, index numbers, immutable first-publication dates) live in
+`services.py`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, route
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from govsite.sites.models import Institution
+
+
+class ColumnCategory(models.Model):
+    """What kind of column this is, and how often it must be updated (gov-site-rules §2.2, Art. 6).
+
+    The numbers are data, not constants: several come from memory of the national text ([M-M])
+    and operators can correct them in the admin.
+    """
+
+    class VetoGroup(models.TextChoices):
+        DYNAMIC = "dynamic", "动态要闻类（2周）"
+        NOTICE_POLICY = "notice_policy", "通知公告、政策文件类（6个月）"
+        NONE = "", "不计入单项否决分组"
+
+    code = models.SlugField("代码", max_length=40, primary_key=True)
+    name = models.CharField("名称", max_length=40, unique=True)
+    update_within_days = models.PositiveIntegerField(
+        "更新周期（天）", null=True, blank=True, help_text="超过此天数未更新即为“栏目不更新”；留空表示发生变化时及时更新。"
+    )
+    long_stale_days = models.PositiveIntegerField(
+        "长期未更新（天）", null=True, blank=True, help_text="超过此天数计为“应更新但长期未更新”。"
+    )
+    veto_group = models.CharField("单项否决分组", max_length=20, choices=VetoGroup.choices, blank=True)
+    top_level_only = models.BooleanField("仅一级栏目计入", default=False)
+    rule_note = models.TextField("规则依据", blank=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "栏目类别"
+        verbose_name_plural = "栏目类别"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopicCategory(models.Model):
+    """The two-level topic classification (主题分类) used on gov.cn, e.g. 综合政务\\政务公开."""
+
+    name = models.CharField("名称", max_length=40)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级主题", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "主题分类"
+        verbose_name_plural = "主题分类"
+        ordering = ["sort_order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="unique_topic_per_parent")]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}\\{self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": ValidationError("主题分类只有两级。", code="topic_depth")})
+
+
+class IndexNumberSequence(models.Model):
+    """The last serial handed out per issuer code and year, for `code/YYYY-NNNNN` index numbers."""
+
+    issuer_code = models.CharField(max_length=18)
+    year = models.PositiveIntegerField()
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer_code", "year"], name="unique_index_sequence")]
+
+
+class HomePage(Page):
+    """A site's home page: news, notices and policy blocks, service and interaction entrances."""
+
+    intro = models.TextField("网站简介", blank=True)
+    services_url = models.URLField("办事服务入口地址", blank=True, help_text="南通市政务服务网的本地区、本部门入口（第九条）。")
+    interaction_url = models.CharField("互动交流入口地址", max_length=200, blank=True, default="/hudong/")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("services_url"), FieldPanel("interaction_url")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["content.ColumnPage"]
+
+    class Meta:
+        verbose_name = "网站首页"
+
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        from govsite.content import services
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(services.home_blocks(self))
+        return context
+
+
+class ColumnPage(RoutablePageMixin, Page):
+    """A column (栏目): its category sets its freshness rule; it lists its own and shared items."""
+
+    category = models.ForeignKey(ColumnCategory, verbose_name="栏目类别", on_delete=models.PROTECT, related_name="columns")
+    description = models.CharField("栏目描述", max_length=200, blank=True)
+    keywords = models.CharField("栏目关键词", max_length=200, blank=True)
+    body = RichTextField("栏目说明", blank=True, help_text="概况、机构职能等以说明为主的栏目在此填写正文。")
+    per_page = models.PositiveSmallIntegerField("每页条数", default=20)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("category"),
+        FieldPanel("description"),
+        FieldPanel("keywords"),
+        FieldPanel("body"),
+        InlinePanel("shared_items", label="引用资源库内容（不复制）"),
+    ]
+    settings_panels = [*Page.settings_panels, FieldPanel("per_page")]
+    parent_page_types = ["content.HomePage", "content.ColumnPage"]
+    subpage_types = ["content.ColumnPage", "content.ArticlePage", "content.PolicyDocumentPage", "content.InterpretationPage"]
+
+    class Meta:
+        verbose_name = "栏目"
+
+    def get_context(self, request: HttpRequest, *args, **kwargs) -> dict:
+        from govsite.content import services
+
+        context = super().get_context(request, *args, **kwargs)
+        paginator = Paginator(services.column_items(self), self.per_page)
+        context["items"] = paginator.get_page(request.GET.get("page"))
+        context["subcolumns"] = self.get_children().live().public().type(ColumnPage).specific()
+        return context
+
+    @route(r"^feed\.xml$")
+    def feed(self, request: HttpRequest):
+        from govsite.content import feeds
+
+        return feeds.column_feed(request, self)
+
+
+class ColumnShare(Orderable):
+    """A content page from the resource library shown in this column without being copied (Art. 20)."""
+
+    column = ParentalKey(ColumnPage, related_name="shared_items", on_delete=models.CASCADE)
+    page = models.ForeignKey("content.ContentPage", verbose_name="内容", on_delete=models.CASCADE, related_name="+")
+    panels = [PageChooserPanel("page", ["content.ArticlePage", "content.PolicyDocumentPage", "content.InterpretationPage"])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "引用内容"
+        constraints = [models.UniqueConstraint(fields=["column", "page"], name="unique_share_per_column")]
+
+
+class ContentPage(Page):
+    """Every content page carries the unified metadata of the resource library (Art. 20, 指引 §3.2)."""
+
+    class Validity(models.TextChoices):
+        VALID = "valid", "有效"
+        AMENDED = "amended", "已修改"
+        REPEALED = "repealed", "已废止"
+
+    class Disclosure(models.TextChoices):
+        PROACTIVE = "proactive", "主动公开"
+        ON_REQUEST = "on_request", "依申请公开"
+
+    index_number = models.CharField("索引号", max_length=40, unique=True, null=True, blank=True, editable=False)
+    issuing_body = models.ForeignKey(
+        Institution, verbose_name="发布机构", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="机构全称；留空时为本网站的开办机构。",
+    )
+    document_number = models.CharField("文号", max_length=60, blank=True, help_text="如：通政办发〔2019〕89号")
+    topic = models.ForeignKey(
+        TopicCategory, verbose_name="主题分类", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    written_date = models.DateField("成文日期", null=True, blank=True)
+    validity = models.CharField("有效性", max_length=16, choices=Validity.choices, default=Validity.VALID)
+    disclosure = models.CharField("公开方式", max_length=16, choices=Disclosure.choices, default=Disclosure.PROACTIVE)
+    keywords = models.CharField("主题词", max_length=200, blank=True, help_text="多个主题词用空格或逗号分隔。")
+    source = models.CharField("来源", max_length=100, blank=True)
+    author = models.CharField("作者", max_length=60, blank=True)
+    summary = models.TextField("内容概述", max_length=300, blank=True)
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image", verbose_name="题图", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = RichTextField("正文", blank=True)
+
+    metadata_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("issuing_body"),
+                FieldRowPanel([FieldPanel("document_number"), FieldPanel("written_date")]),
+                FieldRowPanel([FieldPanel("topic"), FieldPanel("validity"), FieldPanel("disclosure")]),
+                FieldPanel("keywords"),
+                FieldRowPanel([FieldPanel("source"), FieldPanel("author")]),
+                FieldPanel("summary"),
+            ],
+            "统一元数据",
+        )
+    ]
+    content_panels = [
+        *Page.content_panels,
+        *metadata_panels,
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+        InlinePanel("attachments", label="附件"),
+        InlinePanel("images", label="图片"),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("body"),
+        index.SearchField("summary"),
+        index.SearchField("document_number"),
+        index.FilterField("validity"),
+    ]
+    parent_page_types = ["content.ColumnPage"]
+    subpage_types: list[str] = []
+    exclude_fields_in_copy = ["index_number", "first_published_at", "last_published_at"]
+    is_creatable = False
+
+    class Meta:
+        verbose_name = "内容"
+
+    @property
+    def publication_date(self):
+        return self.first_published_at or timezone.now()
+
+    def clean(self) -> None:
+        from govsite.content import services
+
+        super().clean()
+        services.validate_metadata(self)
+
+    def save(self, *args, **kwargs):
+        from govsite.content import services
+
+        services.guard_immutable_metadata(self)
+        if not self.index_number:
+            services.assign_index_number(self)
+        return super().save(*args, **kwargs)
+
+    def with_content_json(self, content):
+        """A revision never brings back another index number: it is fixed for the page's whole life."""
+        obj = super().with_content_json(content)
+        obj.index_number = self.index_number
+        return obj
+
+
+class ContentAttachment(Orderable):
+    page = ParentalKey(ContentPage, related_name="attachments", on_delete=models.CASCADE)
+    document = models.ForeignKey("wagtaildocs.Document", verbose_name="文件", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("附件名称", max_length=200, blank=True)
+    panels = [FieldPanel("document"), FieldPanel("title")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "附件"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.document.title
+
+
+class ContentImage(Orderable):
+    page = ParentalKey(ContentPage, related_name="images", on_delete=models.CASCADE)
+    image = models.ForeignKey("wagtailimages.Image", verbose_name="图片", on_delete=models.PROTECT, related_name="+")
+    caption = models.CharField("图片说明", max_length=200, blank=True)
+    panels = [FieldPanel("image"), FieldPanel("caption")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "图片"
+
+
+class ArticlePage(ContentPage):
+    """A news item, notice or any other article (稿件)."""
+
+    is_creatable = True
+
+    class Meta:
+        verbose_name = "稿件"
+
+
+class PolicyDocumentPage(ContentPage):
+    """A policy document (政策文件): document number, issuing body and written date are required."""
+
+    effective_date = models.DateField("施行日期", null=True, blank=True)
+    content_panels = [*ContentPage.content_panels[:2], FieldPanel("effective_date"), *ContentPage.content_panels[2:]]
+    is_creatable = True
+
+    class Meta:
+        verbose_name = "政策文件"
+
+    def live_interpretations(self):
+        return InterpretationPage.objects.live().public().filter(document=self).order_by("first_published_at")
+
+
+class InterpretationPage(ContentPage):
+    """A policy interpretation (政策解读), linked to the document it interprets (Art. 8)."""
+
+    class Form(models.TextChoices):
+        TEXT = "text", "文字解读"
+        GRAPHIC = "graphic", "图解"
+        MEDIA = "media", "音视频"
+        EXPERT = "expert", "专家解读"
+        INTERVIEW = "interview", "在线访谈"
+
+    document = models.ForeignKey(
+        PolicyDocumentPage, verbose_name="所解读的政策文件", on_delete=models.PROTECT, related_name="interpretations"
+    )
+    form = models.CharField("解读形式", max_length=16, choices=Form.choices, default=Form.TEXT)
+    content_panels = [
+        *Page.content_panels,
+        PageChooserPanel("document", "content.PolicyDocumentPage"),
+        FieldPanel("form"),
+        *ContentPage.content_panels[1:],
+    ]
+    is_creatable = True
+
+    class Meta:
+        verbose_name = "政策解读"

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from govsite.content import views as content_views
+from govsite.sites import views as sites_views
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("sitemap.xml", content_views.sitemap, name="sitemap"),
+    path("sitemap/", content_views.site_map_page, name="site_map_page"),
+    path("leaving/", content_views.leaving_notice, name="leaving_notice"),
+    path("error-report/", content_views.error_report_entry, name="error_report_entry"),
+    path("archive/<slug:site_slug>/<path:page_path>", sites_views.archived_page, name="archived_page"),
+    path("archive/<slug:site_slug>/", sites_views.archived_page, {"page_path": ""}, name="archived_home"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns.append(path("", include(wagtail_urls)))
