@@ -33,7 +33,7 @@ SECRET_KEY = os.environ.get("GOVSITE_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("GOVSITE_ALLOW_INSECURE_KEY"):
         raise ImproperlyConfigured("GOVSITE_SECRET_KEY must be set (or GOVSITE_DEBUG=1 for development).")
-    SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("GOVSITE_ALLOWED_HOSTS", "localhost,.localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("GOVSITE_CSRF_TRUSTED_ORIGINS", "")

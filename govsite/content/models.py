@@ -37,7 +37,10 @@ class ColumnCategory(models.Model):
     code = models.SlugField("代码", max_length=40, primary_key=True)
     name = models.CharField("名称", max_length=40, unique=True)
     update_within_days = models.PositiveIntegerField(
-        "更新周期（天）", null=True, blank=True, help_text="超过此天数未更新即为“栏目不更新”；留空表示发生变化时及时更新。"
+        "更新周期（天）",
+        null=True,
+        blank=True,
+        help_text="超过此天数未更新即为“栏目不更新”；留空表示发生变化时及时更新。",
     )
     long_stale_days = models.PositiveIntegerField(
         "长期未更新（天）", null=True, blank=True, help_text="超过此天数计为“应更新但长期未更新”。"
@@ -61,7 +64,12 @@ class TopicCategory(models.Model):
 
     name = models.CharField("名称", max_length=40)
     parent = models.ForeignKey(
-        "self", verbose_name="上级主题", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级主题",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -89,15 +97,25 @@ class IndexNumberSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer_code", "year"], name="unique_index_sequence")]
 
+    def __str__(self) -> str:
+        return f"{self.issuer_code}/{self.year}: {self.last_serial}"
+
 
 class HomePage(Page):
     """A site's home page: news, notices and policy blocks, service and interaction entrances."""
 
     intro = models.TextField("网站简介", blank=True)
-    services_url = models.URLField("办事服务入口地址", blank=True, help_text="南通市政务服务网的本地区、本部门入口（第九条）。")
+    services_url = models.URLField(
+        "办事服务入口地址", blank=True, help_text="南通市政务服务网的本地区、本部门入口（第九条）。"
+    )
     interaction_url = models.CharField("互动交流入口地址", max_length=200, blank=True, default="/hudong/")
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("services_url"), FieldPanel("interaction_url")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("services_url"),
+        FieldPanel("interaction_url"),
+    ]
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = ["content.ColumnPage"]
 
@@ -115,7 +133,9 @@ class HomePage(Page):
 class ColumnPage(RoutablePageMixin, Page):
     """A column (栏目): its category sets its freshness rule; it lists its own and shared items."""
 
-    category = models.ForeignKey(ColumnCategory, verbose_name="栏目类别", on_delete=models.PROTECT, related_name="columns")
+    category = models.ForeignKey(
+        ColumnCategory, verbose_name="栏目类别", on_delete=models.PROTECT, related_name="columns"
+    )
     description = models.CharField("栏目描述", max_length=200, blank=True)
     keywords = models.CharField("栏目关键词", max_length=200, blank=True)
     body = RichTextField("栏目说明", blank=True, help_text="概况、机构职能等以说明为主的栏目在此填写正文。")
@@ -131,7 +151,12 @@ class ColumnPage(RoutablePageMixin, Page):
     ]
     settings_panels = [*Page.settings_panels, FieldPanel("per_page")]
     parent_page_types = ["content.HomePage", "content.ColumnPage"]
-    subpage_types = ["content.ColumnPage", "content.ArticlePage", "content.PolicyDocumentPage", "content.InterpretationPage"]
+    subpage_types = [
+        "content.ColumnPage",
+        "content.ArticlePage",
+        "content.PolicyDocumentPage",
+        "content.InterpretationPage",
+    ]
 
     class Meta:
         verbose_name = "栏目"
@@ -156,8 +181,14 @@ class ColumnShare(Orderable):
     """A content page from the resource library shown in this column without being copied (Art. 20)."""
 
     column = ParentalKey(ColumnPage, related_name="shared_items", on_delete=models.CASCADE)
-    page = models.ForeignKey("content.ContentPage", verbose_name="内容", on_delete=models.CASCADE, related_name="+")
-    panels = [PageChooserPanel("page", ["content.ArticlePage", "content.PolicyDocumentPage", "content.InterpretationPage"])]
+    page = models.ForeignKey(
+        "content.ContentPage", verbose_name="内容", on_delete=models.CASCADE, related_name="+"
+    )
+    panels = [
+        PageChooserPanel(
+            "page", ["content.ArticlePage", "content.PolicyDocumentPage", "content.InterpretationPage"]
+        )
+    ]
 
     class Meta(Orderable.Meta):
         verbose_name = "引用内容"
@@ -176,24 +207,47 @@ class ContentPage(Page):
         PROACTIVE = "proactive", "主动公开"
         ON_REQUEST = "on_request", "依申请公开"
 
-    index_number = models.CharField("索引号", max_length=40, unique=True, null=True, blank=True, editable=False)
+    index_number = models.CharField(
+        "索引号", max_length=40, unique=True, null=True, blank=True, editable=False
+    )
     issuing_body = models.ForeignKey(
-        Institution, verbose_name="发布机构", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Institution,
+        verbose_name="发布机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="机构全称；留空时为本网站的开办机构。",
     )
-    document_number = models.CharField("文号", max_length=60, blank=True, help_text="如：通政办发〔2019〕89号")
+    document_number = models.CharField(
+        "文号", max_length=60, blank=True, help_text="如：通政办发〔2019〕89号"
+    )
     topic = models.ForeignKey(
-        TopicCategory, verbose_name="主题分类", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        TopicCategory,
+        verbose_name="主题分类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     written_date = models.DateField("成文日期", null=True, blank=True)
     validity = models.CharField("有效性", max_length=16, choices=Validity.choices, default=Validity.VALID)
-    disclosure = models.CharField("公开方式", max_length=16, choices=Disclosure.choices, default=Disclosure.PROACTIVE)
-    keywords = models.CharField("主题词", max_length=200, blank=True, help_text="多个主题词用空格或逗号分隔。")
+    disclosure = models.CharField(
+        "公开方式", max_length=16, choices=Disclosure.choices, default=Disclosure.PROACTIVE
+    )
+    keywords = models.CharField(
+        "主题词", max_length=200, blank=True, help_text="多个主题词用空格或逗号分隔。"
+    )
     source = models.CharField("来源", max_length=100, blank=True)
     author = models.CharField("作者", max_length=60, blank=True)
     summary = models.TextField("内容概述", max_length=300, blank=True)
     cover_image = models.ForeignKey(
-        "wagtailimages.Image", verbose_name="题图", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name="题图",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     body = RichTextField("正文", blank=True)
 
@@ -260,7 +314,9 @@ class ContentPage(Page):
 
 class ContentAttachment(Orderable):
     page = ParentalKey(ContentPage, related_name="attachments", on_delete=models.CASCADE)
-    document = models.ForeignKey("wagtaildocs.Document", verbose_name="文件", on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name="文件", on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField("附件名称", max_length=200, blank=True)
     panels = [FieldPanel("document"), FieldPanel("title")]
 
@@ -274,7 +330,9 @@ class ContentAttachment(Orderable):
 
 class ContentImage(Orderable):
     page = ParentalKey(ContentPage, related_name="images", on_delete=models.CASCADE)
-    image = models.ForeignKey("wagtailimages.Image", verbose_name="图片", on_delete=models.PROTECT, related_name="+")
+    image = models.ForeignKey(
+        "wagtailimages.Image", verbose_name="图片", on_delete=models.PROTECT, related_name="+"
+    )
     caption = models.CharField("图片说明", max_length=200, blank=True)
     panels = [FieldPanel("image"), FieldPanel("caption")]
 
@@ -295,7 +353,11 @@ class PolicyDocumentPage(ContentPage):
     """A policy document (政策文件): document number, issuing body and written date are required."""
 
     effective_date = models.DateField("施行日期", null=True, blank=True)
-    content_panels = [*ContentPage.content_panels[:2], FieldPanel("effective_date"), *ContentPage.content_panels[2:]]
+    content_panels = [
+        *ContentPage.content_panels[:2],
+        FieldPanel("effective_date"),
+        *ContentPage.content_panels[2:],
+    ]
     is_creatable = True
 
     class Meta:
@@ -316,7 +378,10 @@ class InterpretationPage(ContentPage):
         INTERVIEW = "interview", "在线访谈"
 
     document = models.ForeignKey(
-        PolicyDocumentPage, verbose_name="所解读的政策文件", on_delete=models.PROTECT, related_name="interpretations"
+        PolicyDocumentPage,
+        verbose_name="所解读的政策文件",
+        on_delete=models.PROTECT,
+        related_name="interpretations",
     )
     form = models.CharField("解读形式", max_length=16, choices=Form.choices, default=Form.TEXT)
     content_panels = [

@@ -25,7 +25,9 @@ from govsite.content.models import (
 )
 from govsite.sites.models import GovSite, Institution
 
-DOCUMENT_NUMBER = re.compile(r"^(?P<agency>[\u4e00-\u9fa5A-Za-z]{1,20})〔(?P<year>\d{4})〕(?P<serial>\d{1,5})号$")
+DOCUMENT_NUMBER = re.compile(
+    r"^(?P<agency>[\u4e00-\u9fa5A-Za-z]{1,20})〔(?P<year>\d{4})〕(?P<serial>\d{1,5})号$"
+)
 WRONG_BRACKETS = re.compile(r"[\[\]【】()（）〈〉<>{}［］]")
 SUMMARY_LIMIT = 300
 
@@ -34,14 +36,20 @@ def document_number_problem(number: str) -> ValidationError | None:
     """GB/T 9704-2012 §7.2.3: 机关代字 + 〔年份〕 + 序号 + 号; no 第, no leading zeros."""
     number = number.strip()
     if WRONG_BRACKETS.search(number):
-        return ValidationError("文号中的年份应使用六角括号“〔〕”，如：通政办发〔2019〕89号。", code="document_number_brackets")
+        return ValidationError(
+            "文号中的年份应使用六角括号“〔〕”，如：通政办发〔2019〕89号。", code="document_number_brackets"
+        )
     if "第" in number:
         return ValidationError("文号序号前不加“第”字，如：通政办发〔2019〕89号。", code="document_number_di")
     match = DOCUMENT_NUMBER.fullmatch(number)
     if not match:
-        return ValidationError("文号格式应为“机关代字〔年份〕序号号”，如：通政办发〔2019〕89号。", code="document_number_format")
+        return ValidationError(
+            "文号格式应为“机关代字〔年份〕序号号”，如：通政办发〔2019〕89号。", code="document_number_format"
+        )
     if match["serial"].startswith("0"):
-        return ValidationError("文号序号不编虚位，不加“0”，如“9号”而非“09号”。", code="document_number_leading_zero")
+        return ValidationError(
+            "文号序号不编虚位，不加“0”，如“9号”而非“09号”。", code="document_number_leading_zero"
+        )
     year = int(match["year"])
     if not 1949 <= year <= timezone.localdate().year + 1:
         return ValidationError("文号中的年份不正确。", code="document_number_year")
@@ -60,7 +68,9 @@ def validate_metadata(page: ContentPage) -> None:
     if page.summary and len(page.summary) > SUMMARY_LIMIT:
         errors["summary"] = ValidationError(f"内容概述不超过{SUMMARY_LIMIT}字。", code="summary_too_long")
     if page.topic_id and page.topic.parent_id is None:
-        errors["topic"] = ValidationError("请选择二级主题分类，如“综合政务\\政务公开”。", code="topic_second_level")
+        errors["topic"] = ValidationError(
+            "请选择二级主题分类，如“综合政务\\政务公开”。", code="topic_second_level"
+        )
     try:
         guard_immutable_metadata(page)
     except ValidationError as error:
@@ -74,7 +84,9 @@ def _policy_document_problems(page: PolicyDocumentPage) -> dict[str, ValidationE
     if not page.document_number:
         errors["document_number"] = ValidationError("政策文件须填写文号。", code="document_number_required")
     if not page.issuing_body_id:
-        errors["issuing_body"] = ValidationError("政策文件须填写发布机构（全称）。", code="issuing_body_required")
+        errors["issuing_body"] = ValidationError(
+            "政策文件须填写发布机构（全称）。", code="issuing_body_required"
+        )
     if not page.written_date:
         errors["written_date"] = ValidationError("政策文件须填写成文日期。", code="written_date_required")
     return errors
@@ -94,7 +106,8 @@ def guard_immutable_metadata(page: ContentPage) -> None:
     errors = {}
     if stored["first_published_at"] and page.first_published_at != stored["first_published_at"]:
         errors["first_published_at"] = ValidationError(
-            "首次发布日期一经确定不得修改（改写发稿日期属弄虚作假，为单项否决项）。", code="first_published_immutable"
+            "首次发布日期一经确定不得修改（改写发稿日期属弄虚作假，为单项否决项）。",
+            code="first_published_immutable",
         )
     if stored["index_number"] and page.index_number != stored["index_number"]:
         errors["index_number"] = ValidationError("索引号一经生成不得修改。", code="index_number_immutable")
@@ -126,7 +139,9 @@ def index_year(page: ContentPage) -> int:
 @transaction.atomic
 def next_index_number(issuer_code: str, year: int) -> str:
     """Hand out the next `code/YYYY-NNNNN` for an issuer and year; the row lock makes serials unique."""
-    sequence, _ = IndexNumberSequence.objects.select_for_update().get_or_create(issuer_code=issuer_code, year=year)
+    sequence, _ = IndexNumberSequence.objects.select_for_update().get_or_create(
+        issuer_code=issuer_code, year=year
+    )
     sequence.last_serial += 1
     sequence.save(update_fields=["last_serial"])
     return f"{issuer_code}/{year}-{sequence.last_serial:05d}"
@@ -173,7 +188,9 @@ def latest_in(home: HomePage, categories: tuple[str, ...], limit: int = 8) -> li
         query |= Q(pk__in=column.shared_items.values_list("page_id", flat=True))
     if not query:
         return []
-    return list(ContentPage.objects.live().public().filter(query).specific().order_by("-first_published_at")[:limit])
+    return list(
+        ContentPage.objects.live().public().filter(query).specific().order_by("-first_published_at")[:limit]
+    )
 
 
 def home_blocks(home: HomePage) -> dict:

@@ -32,7 +32,11 @@ def leaving_notice(request: HttpRequest) -> HttpResponse:
     target = request.GET.get("to", "")[:MAX_URL_LENGTH]
     parts = urlsplit(target)
     valid = parts.scheme in {"http", "https"} and bool(parts.netloc)
-    context = {"target": target if valid else "", "target_host": parts.netloc if valid else "", "title": "即将离开本网站"}
+    context = {
+        "target": target if valid else "",
+        "target_host": parts.netloc if valid else "",
+        "title": "即将离开本网站",
+    }
     return render(request, "content/leaving.html", context, status=200 if valid else 400)
 
 

@@ -9,5 +9,7 @@ def portal_coverage(request: HttpRequest) -> HttpResponse:
     rows = services.portal_coverage()
     missing = [row for row in rows if row.missing]
     return TemplateResponse(
-        request, "sites/admin/portal_coverage.html", {"rows": rows, "missing": missing, "header_title": "县（市）区政府门户网站开设情况"}
+        request,
+        "sites/admin/portal_coverage.html",
+        {"rows": rows, "missing": missing, "header_title": "县（市）区政府门户网站开设情况"},
     )

@@ -12,6 +12,8 @@ def gov_site(request: HttpRequest) -> dict:
     if found is None:
         site = Site.find_for_request(request)
         found = (
-            GovSite.objects.filter(site=site).select_related("site", "parent__site", "logo").first() if site else None
+            GovSite.objects.filter(site=site).select_related("site", "parent__site", "logo").first()
+            if site
+            else None
         )
     return {"gov_site": found}

@@ -30,7 +30,9 @@ class SiteLifecycleMiddleware:
         if request.path.startswith(DYNAMIC_PREFIXES):
             return self.get_response(request)
         site = Site.find_for_request(request)
-        gov_site = GovSite.objects.filter(site=site).select_related("successor__site").first() if site else None
+        gov_site = (
+            GovSite.objects.filter(site=site).select_related("successor__site").first() if site else None
+        )
         request.gov_site = gov_site
         if gov_site is None or gov_site.status == GovSite.Status.OPEN:
             return self.get_response(request)
@@ -51,6 +53,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         policy = ADMIN_CSP if request.path.startswith("/admin/") else settings.GOVSITE_CSP
         response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=(), payment=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "geolocation=(), camera=(), microphone=(), payment=()"
+        )
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-site")
         return response

@@ -37,7 +37,12 @@ class Institution(models.Model):
         help_text="统一社会信用代码（18位）或组织机构代码（9位），用作索引号前段码。",
     )
     parent = models.ForeignKey(
-        "self", verbose_name="上级机构", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     panels = [
@@ -77,13 +82,20 @@ class GovSite(models.Model):
         CLOSED = "closed", "已关停"
         MERGED = "merged", "已整合"
 
-    site = models.OneToOneField(Site, verbose_name="Wagtail 站点", on_delete=models.PROTECT, related_name="gov_site")
+    site = models.OneToOneField(
+        Site, verbose_name="Wagtail 站点", on_delete=models.PROTECT, related_name="gov_site"
+    )
     institution = models.ForeignKey(
         Institution, verbose_name="开办机构", on_delete=models.PROTECT, related_name="gov_sites"
     )
     kind = models.CharField("网站类型", max_length=32, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级网站", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级网站",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     name = models.CharField("网站名称", max_length=100, help_text="以本地区、本部门机构全称命名（第五条）。")
     slug = models.SlugField("网站代号", max_length=40, unique=True, help_text="英文短名，用于归档地址等。")
@@ -110,7 +122,12 @@ class GovSite(models.Model):
         help_text="关停或整合后，原网址跳转到此网站。",
     )
     logo = models.ForeignKey(
-        "wagtailimages.Image", verbose_name="徽标", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name="徽标",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     theme_colour = models.CharField("主题色", max_length=7, default="#b5121b")
 

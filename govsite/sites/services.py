@@ -70,12 +70,15 @@ def domain_problem(domain: str) -> ValidationError | None:
     """Art. 5: an English domain ending in .gov.cn, written as a plain host name."""
     domain = (domain or "").strip().lower()
     if not domain.endswith(".gov.cn") or domain == ".gov.cn":
-        return ValidationError("政府网站须使用以“.gov.cn”为后缀的英文域名，不得使用其他后缀（第五条）。",
-                               code="domain_not_gov_cn")
+        return ValidationError(
+            "政府网站须使用以“.gov.cn”为后缀的英文域名，不得使用其他后缀（第五条）。",
+            code="domain_not_gov_cn",
+        )
     labels = domain.split(".")
     if not all(DOMAIN_LABEL.fullmatch(label) for label in labels) or len(labels) < 3:
-        return ValidationError("域名格式不正确：只能包含小写字母、数字和连字符，各级之间用“.”分隔。",
-                               code="domain_format")
+        return ValidationError(
+            "域名格式不正确：只能包含小写字母、数字和连字符，各级之间用“.”分隔。", code="domain_format"
+        )
     return None
 
 
@@ -83,7 +86,9 @@ def identifier_code_problem(code: str, institution: Institution | None) -> Valid
     """gov-site-rules §1.3: 10 characters, the 6-digit division code then a 4-digit serial."""
     match = IDENTIFIER_CODE.fullmatch(code or "")
     if not match:
-        return ValidationError("网站标识码应为10位数字：6位行政区划代码加4位顺序号。", code="identifier_code_format")
+        return ValidationError(
+            "网站标识码应为10位数字：6位行政区划代码加4位顺序号。", code="identifier_code_format"
+        )
     if match["serial"] == "0000":
         return ValidationError("网站标识码的4位顺序号不能为0000。", code="identifier_code_serial")
     if institution is not None and match["division"] != institution.division_code:
@@ -118,10 +123,15 @@ def kind_problems(gov_site: GovSite) -> dict[str, ValidationError]:
                 f"“{institution.name}”只能开设{GovSite.Kind(expected).label}。", code="kind_mismatch"
             )
         }
-    others = GovSite.objects.filter(institution=institution, status__in=ACTIVE_STATUSES).exclude(pk=gov_site.pk)
+    others = GovSite.objects.filter(institution=institution, status__in=ACTIVE_STATUSES).exclude(
+        pk=gov_site.pk
+    )
     if others.exists():
         if expected == GovSite.Kind.DEPARTMENT_SITE:
-            message, code = "市级政府部门最多开设一个政府网站，该部门已有网站（第四条）。", "department_site_exists"
+            message, code = (
+                "市级政府部门最多开设一个政府网站，该部门已有网站（第四条）。",
+                "department_site_exists",
+            )
         else:
             message, code = "该政府已开设门户网站，同一单位只能开设一个网站（第四条）。", "portal_exists"
         return {"institution": ValidationError(message, code=code)}
@@ -134,7 +144,9 @@ def parent_problem(gov_site: GovSite) -> ValidationError | None:
             return ValidationError("市政府门户网站没有上级网站。", code="parent_not_allowed")
         return None
     if gov_site.parent is None or gov_site.parent.kind != GovSite.Kind.CITY_PORTAL:
-        return ValidationError("县（市）区门户网站和市级部门网站的上级网站应为市政府门户网站。", code="parent_required")
+        return ValidationError(
+            "县（市）区门户网站和市级部门网站的上级网站应为市政府门户网站。", code="parent_required"
+        )
     return None
 
 
@@ -219,7 +231,9 @@ def register_site(registration: Registration, *, home_page: Page) -> GovSite:
         raise ValidationError({"domain": ValidationError("该域名已被其他网站使用。", code="hostname_taken")})
     root = Page.get_first_root_node()
     root.add_child(instance=home_page)
-    is_default = gov_site.kind == GovSite.Kind.CITY_PORTAL and not Site.objects.filter(is_default_site=True).exists()
+    is_default = (
+        gov_site.kind == GovSite.Kind.CITY_PORTAL and not Site.objects.filter(is_default_site=True).exists()
+    )
     gov_site.site = Site.objects.create(
         hostname=hostname, port=port, root_page=home_page, site_name=gov_site.name, is_default_site=is_default
     )
@@ -284,7 +298,9 @@ def portal_coverage() -> list[PortalCoverage]:
         site.institution_id: site
         for site in GovSite.objects.filter(kind=GovSite.Kind.COUNTY_PORTAL, status__in=ACTIVE_STATUSES)
     }
-    governments = Institution.objects.filter(kind=Institution.Kind.COUNTY_GOVERNMENT).order_by("division_code")
+    governments = Institution.objects.filter(kind=Institution.Kind.COUNTY_GOVERNMENT).order_by(
+        "division_code"
+    )
     return [PortalCoverage(government, portals.get(government.pk)) for government in governments]
 
 

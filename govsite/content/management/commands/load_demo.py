@@ -1,0 +1,356 @@
+"""Load the demo city: Nantong's portal, county/district portals, department sites, content, users.
+
+Idempotent: a second run only brings the sites' ports up to date and prints the accounts again.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import GroupPagePermission, Page, Site
+
+from govsite.content import demo_data as data
+from govsite.content.models import (
+    ArticlePage,
+    ColumnPage,
+    ColumnShare,
+    ContentPage,
+    HomePage,
+    InterpretationPage,
+    PolicyDocumentPage,
+    TopicCategory,
+)
+from govsite.sites import services as registry
+from govsite.sites.models import GovSite, Institution
+
+DEFAULT_PASSWORD = "Nantong-Demo-2026!"
+ROLES = [
+    # code, group suffix, page permissions (Art. 15: 录入员、审核负责人、分管领导、主要领导)
+    ("editor", "录入员", ["add", "change"]),
+    ("reviewer", "审核负责人", ["add", "change", "publish"]),
+    ("leader", "分管领导", ["change", "publish"]),
+    ("principal", "主要领导", ["change", "publish"]),
+]
+# Newest item (days ago), spacing (days) and count per column category; per-site changes below
+# make some columns stale or blank so that monitoring has something real to find.
+SCHEDULE = {
+    "news": (1, 3, 24),
+    "county_news": (2, 4, 0),
+    "department_news": (2, 4, 0),
+    "notices": (5, 20, 8),
+    "policy": (12, 45, 5),
+    "personnel": (60, 120, 2),
+    "planning": (100, 180, 2),
+    "data_release": (15, 30, 3),
+    "annual_report": (300, 365, 2),
+}
+STALE = {
+    "haimen": {"news": (30, 5, 10), "notices": (200, 30, 4)},
+    "rudong": {"policy": (250, 60, 3), "personnel": (800, 200, 2)},
+    "jyj": {"news": (20, 6, 8)},
+    "fgw": {"data_release": (0, 0, 0)},
+}
+DOC_AGENCY = {
+    "nantong": ["通政发", "通政办发"],
+    "chongchuan": ["崇政发"],
+    "tongzhou": ["通州政发"],
+    "haimen": ["海政发"],
+    "rudong": ["东政发"],
+    "fgw": ["通发改规"],
+    "jyj": ["通教发"],
+    "rsj": ["通人社规"],
+}
+
+
+class Command(BaseCommand):
+    help = "加载南通市演示数据（市政府门户、县区门户、部门网站、栏目、内容和各角色账号）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--seed", type=int, default=2019)
+
+    def handle(self, *args, port: int, seed: int, **options) -> None:
+        started = time.monotonic()
+        self.random = random.Random(seed)
+        self.now = timezone.now()
+        if GovSite.objects.filter(kind=GovSite.Kind.CITY_PORTAL).exists():
+            Site.objects.filter(gov_site__isnull=False).update(port=port)
+            self.stdout.write("演示数据已存在，已更新端口。")
+        else:
+            with transaction.atomic():
+                self.build(port)
+            self.stdout.write(
+                f"演示数据加载完成：{ContentPage.objects.count()} 篇内容，用时 {time.monotonic() - started:.1f} 秒。"
+            )
+        self.print_accounts(port)
+
+    # --- institutions and sites -------------------------------------------------------------
+
+    def build(self, port: int) -> None:
+        Site.objects.filter(root_page__depth=2, gov_site__isnull=True).delete()
+        Page.objects.filter(depth=2, content_type__model="page").delete()
+        self.password = os.environ.get("GOVSITE_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        city = self.institution(data.CITY[0], Institution.Kind.CITY_GOVERNMENT, data.CITY[1], None, 1)
+        self.topics = list(TopicCategory.objects.filter(parent__isnull=False))
+        portal = self.register(
+            city, "nantong", "www.nantong.gov.cn", "localhost", port, None, 1, data.CITY_COLUMNS
+        )
+        counter = 2
+        for name, division, slug, has_portal in data.COUNTIES:
+            government = self.institution(name, Institution.Kind.COUNTY_GOVERNMENT, division, city, counter)
+            counter += 1
+            if has_portal:
+                self.register(
+                    government,
+                    slug,
+                    f"www.{slug}.gov.cn",
+                    f"{slug}.localhost",
+                    port,
+                    portal,
+                    1,
+                    data.COUNTY_COLUMNS,
+                )
+        serial = 2
+        for name, short, slug, has_site in data.DEPARTMENTS:
+            department = self.institution(
+                name, Institution.Kind.MUNICIPAL_DEPARTMENT, "320600", city, counter, short
+            )
+            counter += 1
+            if has_site:
+                self.register(
+                    department,
+                    slug,
+                    f"{slug}.nantong.gov.cn",
+                    f"{slug}.localhost",
+                    port,
+                    portal,
+                    serial,
+                    data.DEPARTMENT_COLUMNS,
+                )
+                serial += 1
+        for name, kind, division, parent in data.OTHER_INSTITUTIONS:
+            self.institution(name, kind, division, Institution.objects.get(name__endswith=parent), counter)
+            counter += 1
+        self.share_into_city_columns(portal)
+
+    def institution(self, name, kind, division, parent, number, short="") -> Institution:
+        org_code = f"11{division}MB{number:07d}X"
+        institution, _ = Institution.objects.get_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "division_code": division,
+                "parent": parent,
+                "org_code": org_code,
+                "short_name": short or name.replace("人民政府", ""),
+            },
+        )
+        return institution
+
+    def register(self, institution, slug, domain, hostname, port, parent, serial, columns) -> GovSite:
+        registration = registry.Registration(
+            institution=institution,
+            kind=registry.SITE_KIND_FOR_INSTITUTION[institution.kind],
+            name=institution.name,
+            slug=slug,
+            domain=domain,
+            identifier_code=f"{institution.division_code}{serial:04d}",
+            parent=parent,
+            hostname=hostname,
+            port=port,
+            icp_number=f"苏ICP备{self.random.randint(10000000, 99999999)}号",
+            police_record_number=f"苏公网安备 {institution.division_code}02{self.random.randint(10**5, 10**6 - 1)}号",
+            host_unit=institution.name,
+            operator_unit="南通市大数据管理局",
+            contact_phone=f"0513-8{self.random.randint(1000000, 9999999)}",
+            contact_email=f"webmaster@{domain.removeprefix('www.')}",
+            contact_address="江苏省南通市崇川区世纪大道6号",
+            security_officer="网站安全责任人（演示）",
+            security_officer_phone="0513-12345",
+        )
+        home = HomePage(
+            title=institution.name,
+            slug=slug,
+            intro=f"{institution.name}门户网站（演示）",
+            services_url="https://zwfw.nantong.gov.cn/",
+            interaction_url="/hudong/",
+        )
+        gov_site = registry.register_site(registration, home_page=home)
+        registry.open_site(gov_site)
+        self.site_slug = slug
+        self.gov_site = gov_site
+        self.build_columns(home, columns, institution)
+        self.create_role_groups(gov_site, home)
+        return gov_site
+
+    # --- columns and content ----------------------------------------------------------------
+
+    def build_columns(self, parent: Page, columns, institution: Institution) -> None:
+        for title, slug, category, children in columns:
+            column = ColumnPage(
+                title=title,
+                slug=slug,
+                category_id=category,
+                show_in_menus=parent.depth == 2,
+                description=f"{institution.name}{title}",
+                keywords=title,
+            )
+            if template := data.STATIC_TEXT.get(category):
+                column.body = template.format(name=institution.name)
+            parent.add_child(instance=column)
+            self.fill_column(column, category, institution)
+            self.build_columns(column, children, institution)
+
+    def fill_column(self, column: ColumnPage, category: str, institution: Institution) -> None:
+        if column.get_children_count() or category not in SCHEDULE or category == "interpretation":
+            return
+        if category == "news" and column.slug == "zwdt":
+            return  # the city's 政务动态 groups its three sub-columns
+        latest, step, count = STALE.get(self.site_slug, {}).get(category, SCHEDULE[category])
+        for number in range(count):
+            published = self.now - timedelta(days=latest + number * step, hours=self.random.randint(0, 8))
+            if category == "policy":
+                self.add_policy_document(column, institution, published, number)
+            else:
+                self.add_article(column, category, institution, published)
+
+    def words(self) -> dict:
+        return {"subject": self.random.choice(data.SUBJECTS), "place": self.random.choice(data.PLACES)}
+
+    def body(self, paragraphs, words) -> str:
+        return "".join(f"<p>{p.format(**words)}</p>" for p in paragraphs)
+
+    def add_article(
+        self, column: ColumnPage, category: str, institution: Institution, published: datetime
+    ) -> None:
+        words = self.words()
+        templates = data.NOTICE_TITLES if category == "notices" else data.NEWS_TITLES
+        title = self.random.choice(templates).format(**words)
+        if category in {"personnel", "planning", "data_release", "annual_report"}:
+            title = f"{institution.short_name or institution.name}{column.title}（{timezone.localtime(published):%Y年%m月}）"
+        page = ArticlePage(
+            title=title,
+            slug=f"a{self.random.randint(10**8, 10**9)}",
+            live=True,
+            first_published_at=published,
+            last_published_at=published,
+            summary=data.PARAGRAPHS[0].format(**words),
+            source=institution.name,
+            keywords=words["subject"],
+            topic=self.random.choice(self.topics),
+            body=self.body(self.random.sample(data.PARAGRAPHS, 3), words),
+        )
+        column.add_child(instance=page)
+
+    def add_policy_document(
+        self, column: ColumnPage, institution: Institution, published: datetime, number: int
+    ):
+        words = self.words()
+        year = timezone.localtime(published).year
+        agency = self.random.choice(DOC_AGENCY[self.site_slug])
+        document = PolicyDocumentPage(
+            title=self.random.choice(data.POLICY_TITLES).format(**words),
+            slug=f"d{self.random.randint(10**8, 10**9)}",
+            live=True,
+            first_published_at=published,
+            last_published_at=published,
+            issuing_body=institution,
+            document_number=f"{agency}〔{year}〕{self.random.randint(1, 120)}号",
+            written_date=timezone.localtime(published).date() - timedelta(days=3),
+            topic=self.random.choice(self.topics),
+            keywords=words["subject"],
+            source=institution.name,
+            summary=f"本文件围绕{words['subject']}提出总体要求、重点任务和保障措施。",
+            validity=ContentPage.Validity.REPEALED if number == 4 else ContentPage.Validity.VALID,
+            body=self.body(data.PARAGRAPHS[2:], words),
+        )
+        column.add_child(instance=document)
+        if number == 0 and self.site_slug == "nantong":
+            return  # the newest city document waits for its interpretation (Art. 8 clock)
+        interpretations = column.get_parent().get_children().type(ColumnPage).filter(slug="zcjd").first()
+        if interpretations is None:
+            return
+        interpreted_at = published + timedelta(days=1, hours=2)
+        interpretations.add_child(
+            instance=InterpretationPage(
+                title=f"《{document.title}》政策解读",
+                slug=f"j{self.random.randint(10**8, 10**9)}",
+                live=True,
+                first_published_at=interpreted_at,
+                last_published_at=interpreted_at,
+                document=document,
+                issuing_body=institution,
+                topic=document.topic,
+                source=institution.name,
+                form=self.random.choice(list(InterpretationPage.Form.values)),
+                summary=f"解读{document.document_number}的制定背景、主要内容和解决的问题。",
+                body=self.body(data.INTERPRETATION_PARAGRAPHS, words),
+            )
+        )
+
+    def share_into_city_columns(self, portal: GovSite) -> None:
+        """Art. 7 and 20: county news feeds 市县传真, department news feeds 部门要闻, without copies."""
+        city_root = portal.site.root_page
+        targets = {"county_news": GovSite.Kind.COUNTY_PORTAL, "department_news": GovSite.Kind.DEPARTMENT_SITE}
+        for category, kind in targets.items():
+            column = ColumnPage.objects.descendant_of(city_root).get(category_id=category)
+            for gov_site in GovSite.objects.filter(kind=kind).select_related("site__root_page"):
+                news = ArticlePage.objects.live().descendant_of(gov_site.site.root_page)
+                for order, page in enumerate(news.order_by("-first_published_at")[:4]):
+                    ColumnShare.objects.create(column=column, page=page, sort_order=order)
+
+    # --- users ----------------------------------------------------------------------------
+
+    def create_role_groups(self, gov_site: GovSite, home: HomePage) -> None:
+        from django.contrib.auth import get_user_model
+
+        User = get_user_model()
+        admin_access = Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")
+        for code, suffix, permissions in ROLES:
+            group, _ = Group.objects.get_or_create(name=f"{gov_site.name}-{suffix}")
+            group.permissions.add(admin_access)
+            for permission in permissions:
+                GroupPagePermission.objects.get_or_create(
+                    group=group,
+                    page=home,
+                    permission=Permission.objects.get(
+                        codename=f"{permission}_page", content_type__app_label="wagtailcore"
+                    ),
+                )
+            user, created = User.objects.get_or_create(
+                username=f"{gov_site.slug}_{code}",
+                defaults={"first_name": suffix, "last_name": gov_site.institution.short_name or ""},
+            )
+            if created:
+                user.set_password(self.password)
+                user.save()
+            user.groups.add(group)
+        if (
+            gov_site.kind == GovSite.Kind.CITY_PORTAL
+            and not User.objects.filter(username="platform_admin").exists()
+        ):
+            User.objects.create_superuser(
+                "platform_admin",
+                "platform@dsj.nantong.gov.cn",
+                self.password,
+                first_name="平台管理员",
+                last_name="市大数据管理局",
+            )
+
+    def print_accounts(self, port: int) -> None:
+        password = os.environ.get("GOVSITE_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        self.stdout.write("\n演示网站：")
+        for gov_site in GovSite.objects.select_related("site").order_by("identifier_code"):
+            self.stdout.write(f"  {gov_site.name:<16} {gov_site.site.root_url}/")
+        self.stdout.write(f"\n管理后台：http://localhost:{port}/admin/   演示账号密码均为：{password}")
+        self.stdout.write("  platform_admin        平台管理员（市大数据管理局，可管理全部网站）")
+        for gov_site in GovSite.objects.order_by("identifier_code"):
+            roles = "、".join(f"{gov_site.slug}_{code}（{suffix}）" for code, suffix, _ in ROLES)
+            self.stdout.write(f"  {gov_site.name}：{roles}")
