@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -12,6 +12,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", content_views.sitemap, name="sitemap"),
     path("sitemap/", content_views.site_map_page, name="site_map_page"),
+    re_path(r"^(?P<column_path>(?:[\w\-]+/)+)feed\.xml$", content_views.column_feed, name="column_feed"),
+    path("hudong/", content_views.interaction, name="interaction"),
+    path("search/", content_views.search, name="search"),
     path("leaving/", content_views.leaving_notice, name="leaving_notice"),
     path("error-report/", content_views.error_report_entry, name="error_report_entry"),
     path("archive/<slug:site_slug>/<path:page_path>", sites_views.archived_page, name="archived_page"),

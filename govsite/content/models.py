@@ -14,7 +14,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, route
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -130,7 +129,7 @@ class HomePage(Page):
         return context
 
 
-class ColumnPage(RoutablePageMixin, Page):
+class ColumnPage(Page):
     """A column (栏目): its category sets its freshness rule; it lists its own and shared items."""
 
     category = models.ForeignKey(
@@ -170,11 +169,9 @@ class ColumnPage(RoutablePageMixin, Page):
         context["subcolumns"] = self.get_children().live().public().type(ColumnPage).specific()
         return context
 
-    @route(r"^feed\.xml$")
-    def feed(self, request: HttpRequest):
-        from govsite.content import feeds
-
-        return feeds.column_feed(request, self)
+    def get_feed_url(self, request: HttpRequest | None = None) -> str:
+        """The column's RSS feed: its own URL followed by `feed.xml` (served by `content.views.column_feed`)."""
+        return f"{self.get_url(request)}feed.xml"
 
 
 class ColumnShare(Orderable):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
 from wagtail.models import Site
 
-from govsite.content import services
+from govsite.content import feeds, services
+from govsite.content.models import ColumnPage
 
 MAX_URL_LENGTH = 2000
 
@@ -44,3 +46,39 @@ def error_report_entry(request: HttpRequest) -> HttpResponse:
     """The “我为政府网站找错” entrance (Art. 18) that every page footer links to."""
     url = request.GET.get("url", "")[:MAX_URL_LENGTH]
     return render(request, "content/error_report.html", {"reported_url": url, "title": "我为政府网站找错"})
+
+
+MAX_QUERY_LENGTH = 100
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Site search box target: matches titles, summaries and document numbers within this site.
+
+    A plain substring match, so a Chinese word inside an unspaced title is found; issue 5
+    replaces it with segmented, ranked search. Any input gives a normal page.
+    """
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
+    site = Site.find_for_request(request)
+    results = (
+        services.search_site(site.root_page, query) if site and query else services.ContentPage.objects.none()
+    )
+    paginator = Paginator(results, 20)
+    context = {"query": query, "results": paginator.get_page(request.GET.get("page")), "title": "站内搜索"}
+    return render(request, "content/search_results.html", context)
+
+
+def interaction(request: HttpRequest) -> HttpResponse:
+    """互动交流 entrance of every site (Art. 10): the channels open to the public and how to reach them."""
+    return render(request, "content/interaction.html", {"title": "互动交流"})
+
+
+def column_feed(request: HttpRequest, column_path: str) -> HttpResponse:
+    """RSS of the column at `column_path` on this host's site (指引 §1.6)."""
+    site = Site.find_for_request(request)
+    if site is None:
+        raise Http404("栏目不存在")
+    url_path = f"{site.root_page.url_path}{column_path}"
+    column = ColumnPage.objects.live().public().filter(url_path=url_path).first()
+    if column is None:
+        raise Http404("栏目不存在")
+    return feeds.column_feed(request, column)
