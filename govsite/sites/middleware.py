@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 from wagtail.models import Site
 
 from govsite.sites import services
@@ -39,7 +39,7 @@ class SiteLifecycleMiddleware:
         if gov_site.status == GovSite.Status.PLANNED:
             if request.user.is_authenticated and request.user.has_perm("wagtailadmin.access_admin"):
                 return self.get_response(request)
-            return TemplateResponse(request, "sites/planned.html", {"gov_site": gov_site}, status=503)
+            return render(request, "sites/planned.html", {"gov_site": gov_site}, status=503)
         return HttpResponsePermanentRedirect(services.archive_url(gov_site, request.get_full_path()))
 
 
