@@ -14,6 +14,7 @@ urlpatterns = [
     path("sitemap/", content_views.site_map_page, name="site_map_page"),
     re_path(r"^(?P<column_path>(?:[\w\-]+/)+)feed\.xml$", content_views.column_feed, name="column_feed"),
     path("hudong/", content_views.interaction, name="interaction"),
+    path("hudong/<slug:channel>/", content_views.interaction, name="interaction_channel"),
     path("search/", content_views.search, name="search"),
     path("leaving/", content_views.leaving_notice, name="leaving_notice"),
     path("error-report/", content_views.error_report_entry, name="error_report_entry"),

@@ -26,9 +26,9 @@ from govsite.content.models import (
 from govsite.sites.models import GovSite, Institution
 
 DOCUMENT_NUMBER = re.compile(
-    r"^(?P<agency>[\u4e00-\u9fa5A-Za-z]{1,20})〔(?P<year>\d{4})〕(?P<serial>\d{1,5})号$"
+    r"^(?P<agency>[\u4e00-\u9fa5A-Za-z]{1,20})〔(?P<year>\d{4})〕(?P<serial>\d{1,5})号$", re.ASCII
 )
-WRONG_BRACKETS = re.compile(r"[\[\]【】()（）〈〉<>{}［］]")
+WRONG_BRACKETS = re.compile(r"[\[\]【】()（）〈〉<>{}［］﹝﹞〖〗]")
 SUMMARY_LIMIT = 300
 
 
@@ -158,9 +158,10 @@ def assign_index_number(page: ContentPage) -> None:
 
 
 def column_items(column: ColumnPage) -> QuerySet[ContentPage]:
-    """What a column lists: its own live content and the resource-library items it shares, newest first."""
+    """What a column lists: live content in it and its sub-columns, plus the resource-library items
+    it shares from other sites (Art. 20), newest first."""
     shared_ids = column.shared_items.values_list("page_id", flat=True)
-    own = Q(path__startswith=column.path, depth=column.depth + 1)
+    own = Q(path__startswith=column.path, depth__gt=column.depth)
     return (
         ContentPage.objects.live()
         .public()

@@ -67,9 +67,19 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "content/search_results.html", context)
 
 
-def interaction(request: HttpRequest) -> HttpResponse:
+INTERACTION_CHANNELS = {
+    "": "互动交流",
+    "mayor": "市长信箱",
+    "department": "部门信箱",
+    "disclosure": "依申请公开",
+}
+
+
+def interaction(request: HttpRequest, channel: str = "") -> HttpResponse:
     """互动交流 entrance of every site (Art. 10): the channels open to the public and how to reach them."""
-    return render(request, "content/interaction.html", {"title": "互动交流"})
+    if channel not in INTERACTION_CHANNELS:
+        raise Http404("页面不存在")
+    return render(request, "content/interaction.html", {"title": INTERACTION_CHANNELS[channel]})
 
 
 def column_feed(request: HttpRequest, column_path: str) -> HttpResponse:

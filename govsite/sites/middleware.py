@@ -31,7 +31,11 @@ class SiteLifecycleMiddleware:
             return self.get_response(request)
         site = Site.find_for_request(request)
         gov_site = (
-            GovSite.objects.filter(site=site).select_related("successor__site").first() if site else None
+            GovSite.objects.filter(site=site)
+            .select_related("site", "parent__site", "logo", "successor__site")
+            .first()
+            if site
+            else None
         )
         request.gov_site = gov_site
         if gov_site is None or gov_site.status == GovSite.Status.OPEN:

@@ -6,6 +6,7 @@ models only hold the facts.
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -129,7 +130,12 @@ class GovSite(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    theme_colour = models.CharField("主题色", max_length=7, default="#b5121b")
+    theme_colour = models.CharField(
+        "主题色",
+        max_length=7,
+        default="#b5121b",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "主题色应为“#”加6位十六进制数字，如 #b5121b。")],
+    )
 
     panels = [
         MultiFieldPanel(

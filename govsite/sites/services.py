@@ -19,10 +19,10 @@ from wagtail.models import Page, Site
 from govsite.sites.models import GovSite, Institution
 
 DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-IDENTIFIER_CODE = re.compile(r"^(?P<division>\d{6})(?P<serial>\d{4})$")
-ICP_NUMBER = re.compile(r"^[\u4e00-\u9fa5]ICP备\d{6,10}号(-\d{1,3})?$")
-POLICE_RECORD_NUMBER = re.compile(r"^[\u4e00-\u9fa5]公网安备\s?\d{14}号$")
-ORG_CODE = re.compile(r"^([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}|[0-9A-Z]{9})$")
+IDENTIFIER_CODE = re.compile(r"^(?P<division>\d{6})(?P<serial>\d{4})$", re.ASCII)
+ICP_NUMBER = re.compile(r"^[\u4e00-\u9fa5]ICP备\d{6,10}号(-\d{1,3})?$", re.ASCII)
+POLICE_RECORD_NUMBER = re.compile(r"^[\u4e00-\u9fa5]公网安备\s?\d{14}号$", re.ASCII)
+ORG_CODE = re.compile(r"^([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}|[0-9A-Z]{9})$", re.ASCII)
 NAME_SUFFIXES = ("", "网站", "门户网站", "政府网站")
 
 SITE_KIND_FOR_INSTITUTION = {
@@ -56,7 +56,7 @@ ACTIVE_STATUSES = (GovSite.Status.PLANNED, GovSite.Status.OPEN)
 def validate_institution(institution: Institution) -> None:
     """Check the facts of an institution that the registry relies on."""
     errors: dict[str, ValidationError] = {}
-    if not re.fullmatch(r"\d{6}", institution.division_code or ""):
+    if not re.fullmatch(r"\d{6}", institution.division_code or "", re.ASCII):
         errors["division_code"] = ValidationError("行政区划代码应为6位数字。", code="division_code_format")
     if institution.org_code and not ORG_CODE.fullmatch(institution.org_code):
         errors["org_code"] = ValidationError(
@@ -165,6 +165,21 @@ def record_number_problems(gov_site: GovSite) -> dict[str, ValidationError]:
     return errors
 
 
+def uniqueness_problems(gov_site: GovSite) -> dict[str, ValidationError]:
+    """One site per domain, identifier code and slug: refused with a message, not a database error."""
+    others = GovSite.objects.exclude(pk=gov_site.pk)
+    errors = {}
+    if others.filter(domain=(gov_site.domain or "").strip().lower()).exists():
+        errors["domain"] = ValidationError("该域名已登记给其他网站。", code="domain_taken")
+    if others.filter(identifier_code=gov_site.identifier_code).exists():
+        errors["identifier_code"] = ValidationError(
+            "该网站标识码已登记给其他网站。", code="identifier_code_taken"
+        )
+    if others.filter(slug=gov_site.slug).exists():
+        errors["slug"] = ValidationError("该网站代号已被其他网站使用。", code="slug_taken")
+    return errors
+
+
 def validate_registration(gov_site: GovSite) -> None:
     """Collect every registration problem at once, one Chinese message per problem."""
     errors: dict[str, ValidationError] = {}
@@ -173,6 +188,8 @@ def validate_registration(gov_site: GovSite) -> None:
     institution = gov_site.institution if gov_site.institution_id else None
     if problem := identifier_code_problem(gov_site.identifier_code, institution):
         errors["identifier_code"] = problem
+    for field, problem in uniqueness_problems(gov_site).items():
+        errors.setdefault(field, problem)
     if institution is None:
         errors["institution"] = ValidationError("请选择开办网站的机构。", code="institution_required")
     else:
@@ -242,8 +259,11 @@ def register_site(registration: Registration, *, home_page: Page) -> GovSite:
 
 
 def open_site(gov_site: GovSite) -> GovSite:
-    """Art. 4 and 指引 §1.1: a site goes live only with its ICP and police record numbers."""
-    errors = {}
+    """Art. 4 and 指引 §1.1: a site goes live only with its ICP and police record numbers.
+
+    The numbers are checked for their format and stored together with the new status.
+    """
+    errors = record_number_problems(gov_site)
     if not gov_site.icp_number:
         errors["icp_number"] = ValidationError("开通前须完成ICP备案并填写备案编号。", code="icp_required")
     if not gov_site.police_record_number:
@@ -254,7 +274,7 @@ def open_site(gov_site: GovSite) -> GovSite:
         errors["status"] = ValidationError("只有筹建中的网站可以开通。", code="not_planned")
     if errors:
         raise ValidationError(errors)
-    return _set_status(gov_site, GovSite.Status.OPEN)
+    return _set_status(gov_site, GovSite.Status.OPEN, "icp_number", "police_record_number")
 
 
 def close_site(gov_site: GovSite, *, successor: GovSite | None = None, merged: bool = False) -> GovSite:
@@ -275,10 +295,10 @@ def close_site(gov_site: GovSite, *, successor: GovSite | None = None, merged: b
     return _set_status(gov_site, GovSite.Status.MERGED if merged else GovSite.Status.CLOSED)
 
 
-def _set_status(gov_site: GovSite, status: str) -> GovSite:
+def _set_status(gov_site: GovSite, status: str, *also_save: str) -> GovSite:
     gov_site.status = status
     gov_site.status_changed_at = timezone.now()
-    gov_site.save(update_fields=["status", "status_changed_at", "successor"])
+    gov_site.save(update_fields=["status", "status_changed_at", "successor", *also_save])
     return gov_site
 
 
@@ -311,7 +331,15 @@ def gov_site_for_page(page: Page) -> GovSite | None:
 
 
 def archive_url(gov_site: GovSite, path: str) -> str:
-    """Where an old URL of a closed or merged site lives now, on its successor."""
+    """Where an old URL of a closed or merged site lives now, on its successor.
+
+    If the successor has since closed too, the archive is served by the first successor down the
+    chain that still serves, so an old URL takes one redirect and never ends on a dead archive.
+    """
     successor = gov_site.successor
     assert successor is not None
+    seen = {gov_site.pk}
+    while not successor.is_serving and successor.successor_id and successor.pk not in seen:
+        seen.add(successor.pk)
+        successor = successor.successor
     return f"{successor.site.root_url}/archive/{gov_site.slug}/{path.lstrip('/')}"

@@ -193,6 +193,14 @@ class Command(BaseCommand):
     # --- columns and content ----------------------------------------------------------------
 
     def build_columns(self, parent: Page, columns, institution: Institution) -> None:
+        """Create the whole column tree first, then fill it, so documents find their interpretation column."""
+        created = self.create_column_tree(parent, columns, institution)
+        self.interpretation_column = next((c for c in created if c.category_id == "interpretation"), None)
+        for column in created:
+            self.fill_column(column, column.category_id, institution)
+
+    def create_column_tree(self, parent: Page, columns, institution: Institution) -> list[ColumnPage]:
+        created = []
         for title, slug, category, children in columns:
             column = ColumnPage(
                 title=title,
@@ -205,14 +213,13 @@ class Command(BaseCommand):
             if template := data.STATIC_TEXT.get(category):
                 column.body = template.format(name=institution.name)
             parent.add_child(instance=column)
-            self.fill_column(column, category, institution)
-            self.build_columns(column, children, institution)
+            created.append(column)
+            created.extend(self.create_column_tree(column, children, institution))
+        return created
 
     def fill_column(self, column: ColumnPage, category: str, institution: Institution) -> None:
-        if column.get_children_count() or category not in SCHEDULE or category == "interpretation":
-            return
-        if category == "news" and column.slug == "zwdt":
-            return  # the city's 政务动态 groups its three sub-columns
+        if category not in SCHEDULE or ColumnPage.objects.child_of(column).exists():
+            return  # a column with sub-columns (the city's 政务动态) only groups them
         latest, step, count = STALE.get(self.site_slug, {}).get(category, SCHEDULE[category])
         for number in range(count):
             published = self.now - timedelta(days=latest + number * step, hours=self.random.randint(0, 8))
@@ -222,7 +229,11 @@ class Command(BaseCommand):
                 self.add_article(column, category, institution, published)
 
     def words(self) -> dict:
-        return {"subject": self.random.choice(data.SUBJECTS), "place": self.random.choice(data.PLACES)}
+        """A subject and a place; a county's own news happens in that county."""
+        place = self.random.choice(data.PLACES)
+        if self.gov_site.kind == GovSite.Kind.COUNTY_PORTAL:
+            place = self.gov_site.institution.short_name
+        return {"subject": self.random.choice(data.SUBJECTS), "place": place}
 
     def body(self, paragraphs, words) -> str:
         return "".join(f"<p>{p.format(**words)}</p>" for p in paragraphs)
@@ -274,7 +285,7 @@ class Command(BaseCommand):
         column.add_child(instance=document)
         if number == 0 and self.site_slug == "nantong":
             return  # the newest city document waits for its interpretation (Art. 8 clock)
-        interpretations = column.get_parent().get_children().type(ColumnPage).filter(slug="zcjd").first()
+        interpretations = self.interpretation_column
         if interpretations is None:
             return
         interpreted_at = published + timedelta(days=1, hours=2)
@@ -302,7 +313,10 @@ class Command(BaseCommand):
         for category, kind in targets.items():
             column = ColumnPage.objects.descendant_of(city_root).get(category_id=category)
             for gov_site in GovSite.objects.filter(kind=kind).select_related("site__root_page"):
-                news = ArticlePage.objects.live().descendant_of(gov_site.site.root_page)
+                news_columns = ColumnPage.objects.descendant_of(gov_site.site.root_page).filter(
+                    category_id="news"
+                )
+                news = ArticlePage.objects.live().child_of(news_columns.first())
                 for order, page in enumerate(news.order_by("-first_published_at")[:4]):
                     ColumnShare.objects.create(column=column, page=page, sort_order=order)
 
