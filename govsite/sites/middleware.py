@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -13,6 +14,9 @@ from govsite.sites import services
 from govsite.sites.models import GovSite
 
 DYNAMIC_PREFIXES = ("/admin/", "/static/", "/media/", "/documents/")
+# Paths that belong to the platform rather than to a site's page tree: a closed site hands them to
+# its successor as they are, instead of looking for them in the archive.
+PLATFORM_PREFIXES = ("/search/", "/leaving/", "/sitemap", "/error-report/", "/hudong/", "/archive/")
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
@@ -44,7 +48,10 @@ class SiteLifecycleMiddleware:
             if request.user.is_authenticated and request.user.has_perm("wagtailadmin.access_admin"):
                 return self.get_response(request)
             return render(request, "sites/planned.html", {"gov_site": gov_site}, status=503)
-        return HttpResponsePermanentRedirect(services.archive_url(gov_site, request.get_full_path()))
+        path = quote(request.path) + (f"?{request.GET.urlencode()}" if request.GET else "")
+        if request.path.startswith(PLATFORM_PREFIXES):
+            return HttpResponsePermanentRedirect(services.successor_url(gov_site, path))
+        return HttpResponsePermanentRedirect(services.archive_url(gov_site, path))
 
 
 class SecurityHeadersMiddleware:

@@ -330,16 +330,24 @@ def gov_site_for_page(page: Page) -> GovSite | None:
     return GovSite.objects.filter(site=site).select_related("site", "institution").first() if site else None
 
 
-def archive_url(gov_site: GovSite, path: str) -> str:
-    """Where an old URL of a closed or merged site lives now, on its successor.
-
-    If the successor has since closed too, the archive is served by the first successor down the
-    chain that still serves, so an old URL takes one redirect and never ends on a dead archive.
-    """
+def serving_successor(gov_site: GovSite) -> GovSite:
+    """The site that now serves a closed or merged site's pages: its successor, or the first
+    successor down the chain that still serves, so an old URL takes one redirect and never ends
+    on a dead archive."""
     successor = gov_site.successor
     assert successor is not None
     seen = {gov_site.pk}
     while not successor.is_serving and successor.successor_id and successor.pk not in seen:
         seen.add(successor.pk)
         successor = successor.successor
-    return f"{successor.site.root_url}/archive/{gov_site.slug}/{path.lstrip('/')}"
+    return successor
+
+
+def archive_url(gov_site: GovSite, path: str) -> str:
+    """Where an old URL of a closed or merged site lives now, on its serving successor."""
+    return f"{serving_successor(gov_site).site.root_url}/archive/{gov_site.slug}/{path.lstrip('/')}"
+
+
+def successor_url(gov_site: GovSite, path: str) -> str:
+    """Where a platform path (search, sitemap, forms) of a closed site goes: the same path on its successor."""
+    return f"{serving_successor(gov_site).site.root_url}{path}"

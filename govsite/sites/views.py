@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
+from govsite.sites import services
 from govsite.sites.models import GovSite
 
 
@@ -16,6 +17,8 @@ def archived_page(request: HttpRequest, site_slug: str, page_path: str) -> HttpR
         slug=site_slug,
         status__in=(GovSite.Status.CLOSED, GovSite.Status.MERGED),
     )
+    if Site.find_for_request(request) != services.serving_successor(gov_site).site:
+        raise Http404("页面不存在")  # one address per archived page: on the site that now serves it
     root = gov_site.site.root_page
     url_path = root.url_path + page_path.strip("/") + ("/" if page_path.strip("/") else "")
     page = Page.objects.live().public().filter(url_path=url_path).first()

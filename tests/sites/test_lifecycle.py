@@ -254,6 +254,20 @@ def test_art13_archive_does_not_serve_drafts_or_unknown_pages(client, closed_cou
     assert client.get("/archive/chongchuan/nothing/", HTTP_HOST="nantong.localhost").status_code == 404
 
 
+def test_art13_closed_site_search_and_sitemap_go_to_the_successor_itself(client, closed_county_with_article):
+    search = client.get("/search/?q=常务会议", HTTP_HOST="chongchuan.localhost")
+    sitemap = client.get("/sitemap.xml", HTTP_HOST="chongchuan.localhost")
+
+    assert search["Location"] == "http://nantong.localhost/search/?q=%E5%B8%B8%E5%8A%A1%E4%BC%9A%E8%AE%AE"
+    assert sitemap["Location"] == "http://nantong.localhost/sitemap.xml"
+
+
+def test_art13_archived_page_has_one_address_on_the_serving_successor(client, closed_county_with_article):
+    f.county_portal("通州区人民政府", "320612", slug="tongzhou")
+
+    assert client.get("/archive/chongchuan/news/meeting/", HTTP_HOST="tongzhou.localhost").status_code == 404
+
+
 def test_art13_archive_only_exists_for_closed_sites(client):
     f.county_portal("通州区人民政府", "320612", slug="tongzhou")
     assert client.get("/archive/tongzhou/", HTTP_HOST="nantong.localhost").status_code == 404
