@@ -162,3 +162,13 @@ STATIC_TEXT = {
     "city_affairs": "<p>南通，简称“通”，古称通州，是国家历史文化名城。本栏目介绍南通的历史沿革、自然地理和经济社会发展成就。</p>",
     "topic": "<p>围绕全市中心工作和群众关注热点设置专题，集中展现相关政策、动态和解读。</p>",
 }
+
+REPOST_SOURCES = [
+    # name, determined by, active (Art. 17: sources determined by the Party committee, government or authority)
+    ("中国政府网", "市委宣传部", True),
+    ("新华社", "市委宣传部", True),
+    ("人民日报", "市委宣传部", True),
+    ("江苏省人民政府网", "市政府办公室", True),
+    ("南通日报", "市委宣传部", True),
+    ("某商业资讯网站（已停用示例）", "市委网信办", False),
+]

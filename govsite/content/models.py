@@ -86,6 +86,25 @@ class TopicCategory(models.Model):
             raise ValidationError({"parent": ValidationError("主题分类只有两级。", code="topic_depth")})
 
 
+class RepostSource(models.Model):
+    """An approved source unit (稿源单位) whose items may be reposted (Art. 17)."""
+
+    name = models.CharField("稿源单位", max_length=100, unique=True)
+    determined_by = models.CharField(
+        "确定单位", max_length=100, blank=True, help_text="确定该稿源的党委、政府或主管部门。"
+    )
+    active = models.BooleanField("有效", default=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "稿源单位"
+        verbose_name_plural = "稿源单位"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class IndexNumberSequence(models.Model):
     """The last serial handed out per issuer code and year, for `code/YYYY-NNNNN` index numbers."""
 
@@ -247,7 +266,34 @@ class ContentPage(Page):
         related_name="+",
     )
     body = RichTextField("正文", blank=True)
+    is_major = models.BooleanField(
+        "重大信息", default=False, help_text="重大信息须经单位主要领导审核（第十五条）。"
+    )
+    concerns_leaders = models.BooleanField(
+        "涉及国家、省、市领导",
+        default=False,
+        help_text="市政府门户网站由市大数据管理局主要领导审核把关（第十六条）。",
+    )
+    is_repost = models.BooleanField("转载", default=False)
+    repost_source = models.ForeignKey(
+        RepostSource,
+        verbose_name="稿源单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="转载的，只能转载经确定的稿源单位发布的信息（第十七条）。",
+    )
 
+    review_panels = [
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("is_major"), FieldPanel("concerns_leaders")]),
+                FieldRowPanel([FieldPanel("is_repost"), FieldPanel("repost_source")]),
+            ],
+            "审核要素",
+        )
+    ]
     metadata_panels = [
         MultiFieldPanel(
             [
@@ -264,6 +310,7 @@ class ContentPage(Page):
     content_panels = [
         *Page.content_panels,
         *metadata_panels,
+        *review_panels,
         FieldPanel("cover_image"),
         FieldPanel("body"),
         InlinePanel("attachments", label="附件"),

@@ -67,6 +67,7 @@ def validate_metadata(page: ContentPage) -> None:
         errors["written_date"] = ValidationError("成文日期不能晚于今天。", code="written_date_future")
     if page.summary and len(page.summary) > SUMMARY_LIMIT:
         errors["summary"] = ValidationError(f"内容概述不超过{SUMMARY_LIMIT}字。", code="summary_too_long")
+    errors.update(repost_problems(page))
     if page.topic_id and page.topic.parent_id is None:
         errors["topic"] = ValidationError(
             "请选择二级主题分类，如“综合政务\\政务公开”。", code="topic_second_level"
@@ -77,6 +78,26 @@ def validate_metadata(page: ContentPage) -> None:
         errors.update(error.error_dict)
     if errors:
         raise ValidationError(errors)
+
+
+def repost_problems(page: ContentPage) -> dict[str, ValidationError]:
+    """Art. 17: a repost names its source unit, chosen from the managed list of approved sources."""
+    if not page.is_repost:
+        return {}
+    if not page.repost_source_id:
+        return {
+            "repost_source": ValidationError(
+                "转载的信息须注明稿源单位（第十七条）。", code="repost_source_required"
+            )
+        }
+    if not page.repost_source.active:
+        return {
+            "repost_source": ValidationError(
+                f"“{page.repost_source.name}”不是经确定的有效稿源单位，不能转载其信息（第十七条）。",
+                code="repost_source_not_approved",
+            )
+        }
+    return {}
 
 
 def _policy_document_problems(page: PolicyDocumentPage) -> dict[str, ValidationError]:

@@ -3,7 +3,7 @@
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from govsite.content.models import ColumnCategory, TopicCategory
+from govsite.content.models import ColumnCategory, RepostSource, TopicCategory
 
 
 class ColumnCategoryViewSet(SnippetViewSet):
@@ -21,8 +21,17 @@ class TopicCategoryViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
+class RepostSourceViewSet(SnippetViewSet):
+    model = RepostSource
+    icon = "link"
+    menu_label = "稿源单位"
+    list_display = ["name", "determined_by", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
 class MetadataGroup(SnippetViewSetGroup):
-    items = (ColumnCategoryViewSet, TopicCategoryViewSet)
+    items = (ColumnCategoryViewSet, TopicCategoryViewSet, RepostSourceViewSet)
     menu_icon = "list-ul"
     menu_label = "元数据规范"
     menu_name = "metadata"

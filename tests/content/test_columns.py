@@ -50,7 +50,9 @@ def test_art6_column_categories_seeded_with_freshness_rules(
 
 def test_art6_news_must_be_updated_every_two_weeks_and_policy_every_six_months():
     assert ColumnCategory.objects.get(code="news").get_veto_group_display() == "动态要闻类（2周）"
-    assert ColumnCategory.objects.get(code="policy").get_veto_group_display() == "通知公告、政策文件类（6个月）"
+    assert (
+        ColumnCategory.objects.get(code="policy").get_veto_group_display() == "通知公告、政策文件类（6个月）"
+    )
     assert ColumnCategory.objects.count() == 17
 
 
@@ -135,7 +137,9 @@ def test_art20_unpublished_shared_page_disappears_from_the_other_column(county, 
 
 
 def test_art20_shared_and_own_items_are_listed_together_newest_first(county, city):
-    shared = f.make_article(f.make_column(county.site.root_page), first_published_at=f.historical_date(2025, 5, 1))
+    shared = f.make_article(
+        f.make_column(county.site.root_page), first_published_at=f.historical_date(2025, 5, 1)
+    )
     city_column = f.make_column(city.site.root_page, category="county_news")
     own = f.make_article(city_column, first_published_at=f.historical_date(2025, 4, 1))
     f.share(shared, city_column)
@@ -186,4 +190,3 @@ def test_art8_only_live_interpretations_of_this_document_are_shown(county):
 
     interpretation.unpublish()
     assert list(other.live_interpretations()) == []
-

@@ -45,7 +45,9 @@ def test_serial_with_di_is_refused(agency, year, serial):
     AGENCIES,
     YEARS,
     SERIALS,
-    st.sampled_from([("[", "]"), ("(", ")"), ("（", "）"), ("【", "】"), ("［", "］"), ("〈", "〉"), ("﹝", "﹞")]),
+    st.sampled_from(
+        [("[", "]"), ("(", ")"), ("（", "）"), ("【", "】"), ("［", "］"), ("〈", "〉"), ("﹝", "﹞")]
+    ),
 )
 def test_year_in_other_brackets_is_refused(agency, year, serial, brackets):
     opening, closing = brackets

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from govsite.content.models import ArticlePage, ContentPage, PolicyDocumentPage, TopicCategory
+from govsite.content.models import ArticlePage, ContentPage, PolicyDocumentPage, RepostSource, TopicCategory
 from tests import factories as f
 from tests.sites.refusals import assert_refused
 
@@ -152,7 +152,14 @@ def test_art20_index_number_not_copied_by_page_copy(news, keep_live):
 
 
 @pytest.mark.parametrize(
-    "number", ["通政办发〔2019〕89号", "国办发〔2017〕47号", "国办秘函〔2019〕19号", "苏政办发〔2021〕100号", "通政发〔2024〕1号"]
+    "number",
+    [
+        "通政办发〔2019〕89号",
+        "国办发〔2017〕47号",
+        "国办秘函〔2019〕19号",
+        "苏政办发〔2021〕100号",
+        "通政发〔2024〕1号",
+    ],
 )
 def test_art20_document_number_in_gbt9704_form_accepted(news, number):
     article = f.make_article(news, document_number=number)
@@ -369,3 +376,32 @@ def test_art20_summary_is_limited_to_300_characters(news):
     with pytest.raises(ValidationError) as excinfo:
         article.full_clean()
     assert_refused(excinfo.value, exactly=True, summary="summary_too_long")
+
+
+# Art. 17: reposts only from approved source units ------------------------------------------------
+
+
+def test_art17_repost_without_source_unit_refused(news):
+    article = f.make_article(news, publish=False)
+    article.is_repost = True
+
+    with pytest.raises(ValidationError) as excinfo:
+        article.full_clean()
+
+    assert_refused(excinfo.value, exactly=True, repost_source="repost_source_required")
+
+
+def test_art17_repost_from_a_source_no_longer_approved_refused(news):
+    source = RepostSource.objects.create(name="某资讯网站", active=False)
+    article = f.make_article(news, publish=False)
+    article.is_repost, article.repost_source = True, source
+
+    with pytest.raises(ValidationError) as excinfo:
+        article.full_clean()
+
+    assert_refused(excinfo.value, exactly=True, repost_source="repost_source_not_approved")
+
+
+def test_art17_repost_from_an_approved_source_accepted(news):
+    source = RepostSource.objects.create(name="新华社", determined_by="市委宣传部")
+    f.make_article(news, publish=False, is_repost=True, repost_source=source).full_clean()

@@ -29,7 +29,10 @@ def policy_with_interpretation(county):
     policy = f.make_column(home, title="政策文件", category="policy", slug="policy")
     interpretations = f.make_column(home, title="政策解读", category="interpretation", slug="jd")
     document = f.make_policy_document(
-        policy, title="崇川区关于促进数字经济发展的若干措施", slug="digital", document_number="崇政发〔2025〕12号"
+        policy,
+        title="崇川区关于促进数字经济发展的若干措施",
+        slug="digital",
+        document_number="崇政发〔2025〕12号",
     )
     interpretation = f.make_interpretation(
         interpretations, document, title="图解：崇川区促进数字经济发展若干措施", slug="digital-jd"
@@ -71,8 +74,9 @@ def test_art8_interpretation_page_links_back_to_the_document(client, policy_with
 
 def test_art8_draft_interpretation_is_not_linked_from_the_document(client, policy_with_interpretation):
     document, interpretation = policy_with_interpretation
-    f.make_interpretation(interpretation.get_parent().specific, document, title="未发布的解读", slug="draft-jd",
-                          publish=False)
+    f.make_interpretation(
+        interpretation.get_parent().specific, document, title="未发布的解读", slug="draft-jd", publish=False
+    )
 
     html = client.get("/policy/digital/", HTTP_HOST=HOST).content.decode()
 
@@ -82,7 +86,9 @@ def test_art8_draft_interpretation_is_not_linked_from_the_document(client, polic
 
 def test_art20_column_feed_is_valid_rss_listing_the_items(client, county):
     news = f.make_column(county.site.root_page, title="工作动态", slug="news", description="崇川区工作动态")
-    first = f.make_article(news, title="崇川区召开常务会议", slug="meeting", summary="会议研究了城市更新工作。")
+    first = f.make_article(
+        news, title="崇川区召开常务会议", slug="meeting", summary="会议研究了城市更新工作。"
+    )
     second = f.make_article(news, title="崇川区开展防汛演练", slug="drill")
     f.make_article(news, title="未发布的稿件", publish=False)
 
@@ -102,8 +108,9 @@ def test_art20_column_feed_is_valid_rss_listing_the_items(client, county):
 
 
 def test_art20_column_feed_lists_shared_items_with_their_own_urls(client, county):
-    city_column = f.make_column(f.city_portal().site.root_page, title="市县传真", category="county_news",
-                                slug="sxcz")
+    city_column = f.make_column(
+        f.city_portal().site.root_page, title="市县传真", category="county_news", slug="sxcz"
+    )
     article = f.make_article(f.make_column(county.site.root_page, slug="news"), title="崇川动态", slug="item")
     f.share(article, city_column)
 
@@ -144,8 +151,17 @@ def test_leaving_notice_names_the_destination(client, county):
     assert 'href="https://example.com/"' in html
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "JavaScript:alert(document.cookie)", "data:text/html,x",
-                                    "//evil.example/", "not a url", ""])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "data:text/html,x",
+        "//evil.example/",
+        "not a url",
+        "",
+    ],
+)
 def test_leaving_notice_refuses_anything_but_a_web_address(client, county, target):
     response = client.get("/leaving/", {"to": target}, HTTP_HOST=HOST)
 

@@ -25,6 +25,7 @@ from govsite.content.models import (
     HomePage,
     InterpretationPage,
     PolicyDocumentPage,
+    RepostSource,
     TopicCategory,
 )
 from govsite.sites import services as registry
@@ -139,6 +140,12 @@ class Command(BaseCommand):
             self.institution(name, kind, division, Institution.objects.get(name__endswith=parent), counter)
             counter += 1
         self.share_into_city_columns(portal)
+        self.repost_sources()
+
+    def repost_sources(self) -> None:
+        """Art. 17: the approved source units editors may repost from (one withdrawn, to show the refusal)."""
+        for name, by, active in data.REPOST_SOURCES:
+            RepostSource.objects.get_or_create(name=name, defaults={"determined_by": by, "active": active})
 
     def institution(self, name, kind, division, parent, number, short="") -> Institution:
         org_code = f"11{division}MB{number:07d}X"
