@@ -180,6 +180,16 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ofd", "wps", "et", "zip", "txt", "csv"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
+# Art. 14-15: an edit during review needs every step again; a finished chain publishes exactly the
+# revision it approved (and interpretations submitted with a document, Art. 8).
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+WAGTAIL_FINISH_WORKFLOW_ACTION = "govsite.review.finish.publish_approved"
+WAGTAIL_WORKFLOW_CANCEL_ON_PUBLISH = True
+DEFAULT_FROM_EMAIL = os.environ.get("GOVSITE_FROM_EMAIL", "noreply@nantong.gov.cn")
+EMAIL_BACKEND = os.environ.get(
+    "GOVSITE_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
 LOGGING = {

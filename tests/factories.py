@@ -1,8 +1,8 @@
 """Plain factory functions for tests: institutions, registered sites, columns and content pages.
 
 Every function builds valid objects through the same services the platform uses
-(`register_site`, `open_site`, `add_child`, `save_revision().publish()`), so a test starts from
-a state the real platform can reach. Pass keyword arguments to override any field.
+(`register_site`, `open_site`, `provision_site`, `add_child`, and for content the whole review
+chain of Art. 15 with a user per role), so a test starts from a state the real platform can reach. Pass keyword arguments to override any field.
 
     city = city_portal()                                  # 南通市人民政府, open, www.nantong.gov.cn
     county = county_portal("崇川区人民政府", "320602")      # open, parent is the city portal
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 from itertools import count
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -33,6 +34,7 @@ from govsite.content.models import (
     InterpretationPage,
     PolicyDocumentPage,
 )
+from govsite.review import services as review
 from govsite.sites.models import GovSite, Institution
 from govsite.sites.services import SITE_KIND_FOR_INSTITUTION, Registration, open_site, register_site
 
@@ -43,6 +45,7 @@ ICP_NUMBER = "苏ICP备12345678号"
 POLICE_RECORD_NUMBER = "苏公网安备 32060202000123号"
 
 _sequence = count(1)
+User = get_user_model()
 
 
 def next_number() -> int:
@@ -89,7 +92,9 @@ def county_government(name: str | None = None, division_code: str = "320602", **
 
 def municipal_department(name: str | None = None, **fields) -> Institution:
     return make_institution(
-        name, kind=Institution.Kind.MUNICIPAL_DEPARTMENT, parent=fields.pop("parent", None) or city_government(),
+        name,
+        kind=Institution.Kind.MUNICIPAL_DEPARTMENT,
+        parent=fields.pop("parent", None) or city_government(),
         **fields,
     )
 
@@ -138,10 +143,27 @@ def home_page_for(slug: str, **fields) -> HomePage:
     return HomePage(title=fields.pop("title", f"{slug} 首页"), slug=slug, **fields)
 
 
-def register(institution: Institution | None = None, *, home_page: HomePage | None = None, **overrides) -> GovSite:
-    """Register (but do not open) a site through `register_site`; defaults to a new department site."""
+def register(
+    institution: Institution | None = None, *, home_page: HomePage | None = None, **overrides
+) -> GovSite:
+    """Register (but do not open) a site through `register_site`; defaults to a new department site.
+
+    The site gets its four role groups and the three-level workflow, with one user per role
+    (`<slug>_editor`, `<slug>_reviewer`, `<slug>_leader`, `<slug>_principal`).
+    """
     entry = registration(institution or municipal_department(), **overrides)
-    return register_site(entry, home_page=home_page or home_page_for(entry.slug))
+    gov_site = register_site(entry, home_page=home_page or home_page_for(entry.slug))
+    for role, group in review.provision_site(gov_site).items():
+        user = User.objects.create_user(
+            f"{gov_site.slug}_{role}", f"{gov_site.slug}_{role}@example.gov.cn", None
+        )
+        user.groups.add(group)
+    return gov_site
+
+
+def site_user(page: Page, role: str = "editor"):
+    """The test user holding `role` on the site of `page`."""
+    return User.objects.get(username=f"{GovSite.objects.get(site=page.get_site()).slug}_{role}")
 
 
 def city_portal(**overrides) -> GovSite:
@@ -172,8 +194,9 @@ def department_site(institution: Institution | None = None, *, opened: bool = Tr
 
 def make_column(parent: Page, *, title: str = "政务动态", category: str = "news", **fields) -> ColumnPage:
     """A live column under a home page or another column."""
-    column = ColumnPage(title=title, slug=fields.pop("slug", None) or f"column{next_number()}",
-                        category_id=category, **fields)
+    column = ColumnPage(
+        title=title, slug=fields.pop("slug", None) or f"column{next_number()}", category_id=category, **fields
+    )
     parent.add_child(instance=column)
     column.save_revision().publish()
     column.refresh_from_db()
@@ -181,16 +204,19 @@ def make_column(parent: Page, *, title: str = "政务动态", category: str = "n
 
 
 def publish(page: Page) -> Page:
-    """Publish the page's current state as a new revision, the way an approved workflow does."""
+    """Publish the page's current state: content through its whole review chain (the site's editor
+    submits, a reviewer and a leader approve, the principal leader too for a major item); other
+    pages (columns) directly."""
+    if isinstance(page, ContentPage):
+        return review.run_chain(page, editor=site_user(page, "editor"))
     page.save_revision().publish()
     page.refresh_from_db()
     return page
 
 
 def _add(column: ColumnPage, page: ContentPage, publish_now: bool) -> ContentPage:
-    """Add `page` under `column`: published, or a draft (not live) as the page editor leaves it."""
-    if not publish_now:
-        page.live = False
+    """Add `page` under `column`: published through review, or a draft as the page editor leaves it."""
+    page.live = False
     column.add_child(instance=page)
     if publish_now:
         return publish(page)
@@ -198,7 +224,9 @@ def _add(column: ColumnPage, page: ContentPage, publish_now: bool) -> ContentPag
     return page
 
 
-def make_article(column: ColumnPage, *, title: str = "工作动态", publish: bool = True, **fields) -> ArticlePage:
+def make_article(
+    column: ColumnPage, *, title: str = "工作动态", publish: bool = True, **fields
+) -> ArticlePage:
     """An article in `column`, published unless `publish=False`."""
     page = ArticlePage(title=title, slug=fields.pop("slug", None) or f"article{next_number()}", **fields)
     return _add(column, page, publish)
@@ -212,15 +240,25 @@ def make_policy_document(
     fields.setdefault("written_date", datetime.date(2019, 12, 1))
     if "issuing_body" not in fields and "issuing_body_id" not in fields:
         fields["issuing_body"] = GovSite.objects.get(site=column.get_site()).institution
-    page = PolicyDocumentPage(title=title, slug=fields.pop("slug", None) or f"policy{next_number()}", **fields)
+    page = PolicyDocumentPage(
+        title=title, slug=fields.pop("slug", None) or f"policy{next_number()}", **fields
+    )
     return _add(column, page, publish)
 
 
 def make_interpretation(
-    column: ColumnPage, document: PolicyDocumentPage, *, title: str = "政策解读", publish: bool = True, **fields
+    column: ColumnPage,
+    document: PolicyDocumentPage,
+    *,
+    title: str = "政策解读",
+    publish: bool = True,
+    **fields,
 ) -> InterpretationPage:
     page = InterpretationPage(
-        title=title, slug=fields.pop("slug", None) or f"interpretation{next_number()}", document=document, **fields
+        title=title,
+        slug=fields.pop("slug", None) or f"interpretation{next_number()}",
+        document=document,
+        **fields,
     )
     return _add(column, page, publish)
 

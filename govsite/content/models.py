@@ -350,9 +350,12 @@ class ContentPage(Page):
         return super().save(*args, **kwargs)
 
     def with_content_json(self, content):
-        """A revision never brings back another index number: it is fixed for the page's whole life."""
+        """A revision never brings back another index number or first-publication date: once stored,
+        they are fixed for the page's whole life (revisions keep dates only to the millisecond)."""
         obj = super().with_content_json(content)
         obj.index_number = self.index_number
+        if self.first_published_at:
+            obj.first_published_at = self.first_published_at
         return obj
 
 
@@ -428,10 +431,16 @@ class InterpretationPage(ContentPage):
         related_name="interpretations",
     )
     form = models.CharField("解读形式", max_length=16, choices=Form.choices, default=Form.TEXT)
+    submit_with_document = models.BooleanField(
+        "随文件同步审核发布",
+        default=False,
+        help_text="勾选后不单独提交：所解读的文件通过三级审核时，本解读随之审核通过并同时发布（第八条）。",
+    )
     content_panels = [
         *Page.content_panels,
         PageChooserPanel("document", "content.PolicyDocumentPage"),
         FieldPanel("form"),
+        FieldPanel("submit_with_document"),
         *ContentPage.content_panels[1:],
     ]
     is_creatable = True

@@ -173,3 +173,8 @@ class LoginLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} → {self.locked_until:%Y-%m-%d %H:%M}"
+
+
+from govsite.review.chain import ReviewRoute, RoleApprovalTask, SiteRole  # noqa: E402
+
+__all__ = ["ReviewRoute", "RoleApprovalTask", "SiteRole"]

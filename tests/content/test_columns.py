@@ -53,7 +53,7 @@ def test_art6_news_must_be_updated_every_two_weeks_and_policy_every_six_months()
     assert (
         ColumnCategory.objects.get(code="policy").get_veto_group_display() == "通知公告、政策文件类（6个月）"
     )
-    assert ColumnCategory.objects.count() == 17
+    assert ColumnCategory.objects.count() == 18  # 17 of issue 2 and 政府会议 (Art. 16)
 
 
 def test_art20_topic_classification_seeded_in_two_levels():

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from govsite.content.models import ArticlePage, ContentPage, PolicyDocumentPage, RepostSource, TopicCategory
+from govsite.review import services as review
+from govsite.review.services import PublicationRefused
 from tests import factories as f
 from tests.sites.refusals import assert_refused
 
@@ -89,8 +91,7 @@ def test_art20_index_number_never_changes_on_later_saves_and_publishing(news):
     article.title = "修改后的标题"
     article.save()
     f.publish(article)
-    revision = article.save_revision()
-    revision.publish()
+    f.publish(article)
 
     article.refresh_from_db()
     assert article.title == "修改后的标题"
@@ -112,11 +113,12 @@ def test_art20_index_number_kept_when_the_issuing_body_changes_later(policy_colu
 def test_art20_index_number_kept_when_a_revision_carrying_another_number_is_published(news):
     article = f.make_article(news)
     number = article.index_number
-    revision = article.save_revision()
+    review.submit_for_review(article, f.site_user(article, "editor"))
+    revision = article.get_latest_revision()
     revision.content["index_number"] = "000014349/2017-00110"
     revision.save()
 
-    revision.publish()
+    review.complete_chain(article)
 
     article.refresh_from_db()
     assert article.index_number == number
@@ -134,18 +136,25 @@ def test_art20_index_number_cannot_be_rewritten(news):
     assert ArticlePage.objects.get(pk=article.pk).index_number == number
 
 
-@pytest.mark.parametrize("keep_live", [False, True])
-def test_art20_index_number_not_copied_by_page_copy(news, keep_live):
+def test_art20_index_number_not_copied_by_page_copy(news):
     original = f.make_article(news, title="原稿")
 
-    copy = original.copy(to=news, update_attrs={"slug": "copy", "title": "复制稿"}, keep_live=keep_live)
+    copy = original.copy(to=news, update_attrs={"slug": "copy", "title": "复制稿"}, keep_live=False)
 
     copy = ArticlePage.objects.get(pk=copy.pk)
     assert copy.index_number == f"{CREDIT_CODE}/{this_year()}-00002"
     assert ArticlePage.objects.get(pk=original.pk).index_number == f"{CREDIT_CODE}/{this_year()}-00001"
-    if not keep_live:
-        f.publish(copy)
-        assert ArticlePage.objects.get(pk=copy.pk).index_number == f"{CREDIT_CODE}/{this_year()}-00002"
+    f.publish(copy)
+    assert ArticlePage.objects.get(pk=copy.pk).index_number == f"{CREDIT_CODE}/{this_year()}-00002"
+
+
+def test_art14_a_live_copy_of_content_is_refused_it_must_pass_review_itself(news):
+    original = f.make_article(news, title="原稿")
+
+    with pytest.raises(PublicationRefused):
+        original.copy(to=news, update_attrs={"slug": "copy", "title": "复制稿"}, keep_live=True)
+
+    assert not ArticlePage.objects.filter(slug="copy", live=True).exists()
 
 
 # 文号 (GB/T 9704-2012) --------------------------------------------------------------------------

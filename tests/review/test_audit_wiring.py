@@ -12,6 +12,7 @@ from wagtail.models import GroupPagePermission, Workflow
 
 from govsite.content.models import ArticlePage
 from govsite.review import audit, revision_diff
+from govsite.review import services as review
 from govsite.review.models import AuditRecord
 from tests import factories
 from tests.review.support import PASSWORD, make_user, records, site_group
@@ -30,6 +31,12 @@ def column(site_a):
     return factories.make_column(site_a.site.root_page, title="政务动态")
 
 
+def publish_reviewed(page, submitter) -> None:
+    """Art. 14: the only way to publish: submit the latest revision and let the site's chain approve it."""
+    page.get_workflow().start(page, submitter)
+    review.complete_chain(page)
+
+
 def draft_article(column, title="崇川区召开常务会议") -> ArticlePage:
     page = ArticlePage(
         title=title, slug=f"article{factories.next_number()}", live=False, body="<p>会议研究了三项工作。</p>"
@@ -44,7 +51,7 @@ def test_art14_page_edit_and_publish_are_recorded_with_revision_site_and_diff(si
     page.title = "崇川区召开区政府常务会议"
     page.body = "<p>会议研究了四项工作。</p>"
     second = page.save_revision(user=superuser, log_action=True)
-    second.publish(user=superuser)
+    publish_reviewed(page, superuser)
 
     edits = records("page.edit")
     assert [entry.detail["revision_id"] for entry in edits[-2:]] == [first.pk, second.pk]
@@ -65,7 +72,8 @@ def test_art14_page_edit_and_publish_are_recorded_with_revision_site_and_diff(si
 
 def test_art14_unpublish_move_and_delete_are_recorded(site_a, column, superuser):
     page = draft_article(column)
-    page.save_revision(user=superuser, log_action=True).publish(user=superuser)
+    page.save_revision(user=superuser, log_action=True)
+    publish_reviewed(page, superuser)
     page.refresh_from_db()
     page.unpublish(user=superuser)
     other = factories.make_column(site_a.site.root_page, title="通知公告")
@@ -103,7 +111,8 @@ def test_art14_workflow_submission_and_rejection_keep_the_reviewers_comment(site
 
 def test_art14_admin_actions_record_the_address_and_browser(site_a, column, superuser, client):
     page = draft_article(column)
-    page.save_revision(user=superuser, log_action=True).publish(user=superuser)
+    page.save_revision(user=superuser, log_action=True)
+    publish_reviewed(page, superuser)
     client.force_login(superuser)
     response = client.post(
         reverse("wagtailadmin_pages:unpublish", args=[page.pk]),

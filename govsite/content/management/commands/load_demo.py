@@ -10,11 +10,13 @@ import random
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import Page, Site
 
 from govsite.content import demo_data as data
 from govsite.content.models import (
@@ -28,9 +30,12 @@ from govsite.content.models import (
     RepostSource,
     TopicCategory,
 )
+from govsite.review import services as review
+from govsite.review.chain import ReviewRoute
 from govsite.sites import services as registry
 from govsite.sites.models import GovSite, Institution
 
+User = get_user_model()
 DEFAULT_PASSWORD = "Nantong-Demo-2026!"
 ROLES = [
     # code, group suffix, page permissions (Art. 15: 录入员、审核负责人、分管领导、主要领导)
@@ -79,6 +84,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, seed: int, **options) -> None:
         started = time.monotonic()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"  # no review mail for the demo
         self.random = random.Random(seed)
         self.now = timezone.now()
         if GovSite.objects.filter(kind=GovSite.Kind.CITY_PORTAL).exists():
@@ -193,8 +199,8 @@ class Command(BaseCommand):
         registry.open_site(gov_site)
         self.site_slug = slug
         self.gov_site = gov_site
+        self.users = self.create_role_users(gov_site)
         self.build_columns(home, columns, institution)
-        self.create_role_groups(gov_site, home)
         return gov_site
 
     # --- columns and content ----------------------------------------------------------------
@@ -256,16 +262,21 @@ class Command(BaseCommand):
         page = ArticlePage(
             title=title,
             slug=f"a{self.random.randint(10**8, 10**9)}",
-            live=True,
             first_published_at=published,
-            last_published_at=published,
             summary=data.PARAGRAPHS[0].format(**words),
             source=institution.name,
             keywords=words["subject"],
             topic=self.random.choice(self.topics),
             body=self.body(self.random.sample(data.PARAGRAPHS, 3), words),
+            is_major=category == "news" and self.random.random() < 0.1,
         )
+        self.publish_through_chain(column, page)
+
+    def publish_through_chain(self, column: ColumnPage, page: ContentPage) -> ContentPage:
+        """Art. 14-15: demo content goes public the only way there is: the site's review chain."""
+        page.live = False
         column.add_child(instance=page)
+        return review.run_chain(page, editor=self.users["editor"])
 
     def add_policy_document(
         self, column: ColumnPage, institution: Institution, published: datetime, number: int
@@ -276,9 +287,7 @@ class Command(BaseCommand):
         document = PolicyDocumentPage(
             title=self.random.choice(data.POLICY_TITLES).format(**words),
             slug=f"d{self.random.randint(10**8, 10**9)}",
-            live=True,
             first_published_at=published,
-            last_published_at=published,
             issuing_body=institution,
             document_number=f"{agency}〔{year}〕{self.random.randint(1, 120)}号",
             written_date=timezone.localtime(published).date() - timedelta(days=3),
@@ -289,20 +298,19 @@ class Command(BaseCommand):
             validity=ContentPage.Validity.REPEALED if number == 4 else ContentPage.Validity.VALID,
             body=self.body(data.PARAGRAPHS[2:], words),
         )
-        column.add_child(instance=document)
+        self.publish_through_chain(column, document)
         if number == 0 and self.site_slug == "nantong":
             return  # the newest city document waits for its interpretation (Art. 8 clock)
         interpretations = self.interpretation_column
         if interpretations is None:
             return
         interpreted_at = published + timedelta(days=1, hours=2)
-        interpretations.add_child(
-            instance=InterpretationPage(
+        self.publish_through_chain(
+            interpretations,
+            InterpretationPage(
                 title=f"《{document.title}》政策解读",
                 slug=f"j{self.random.randint(10**8, 10**9)}",
-                live=True,
                 first_published_at=interpreted_at,
-                last_published_at=interpreted_at,
                 document=document,
                 issuing_body=institution,
                 topic=document.topic,
@@ -310,7 +318,7 @@ class Command(BaseCommand):
                 form=self.random.choice(list(InterpretationPage.Form.values)),
                 summary=f"解读{document.document_number}的制定背景、主要内容和解决的问题。",
                 body=self.body(data.INTERPRETATION_PARAGRAPHS, words),
-            )
+            ),
         )
 
     def share_into_city_columns(self, portal: GovSite) -> None:
@@ -329,41 +337,83 @@ class Command(BaseCommand):
 
     # --- users ----------------------------------------------------------------------------
 
-    def create_role_groups(self, gov_site: GovSite, home: HomePage) -> None:
-        from django.contrib.auth import get_user_model
+    def user(self, username: str, first_name: str, last_name: str, group: Group) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "last_name": last_name}
+        )
+        if created:
+            user.set_password(self.password)
+            user.save()
+        user.groups.add(group)
+        return user
 
-        User = get_user_model()
-        admin_access = Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")
-        for code, suffix, permissions in ROLES:
-            group, _ = Group.objects.get_or_create(name=f"{gov_site.name}-{suffix}")
-            group.permissions.add(admin_access)
-            for permission in permissions:
-                GroupPagePermission.objects.get_or_create(
-                    group=group,
-                    page=home,
-                    permission=Permission.objects.get(
-                        codename=f"{permission}_page", content_type__app_label="wagtailcore"
-                    ),
+    def create_role_users(self, gov_site: GovSite) -> dict[str, User]:
+        """Art. 15: the site's four roles, each a group with one demo user."""
+        groups = review.provision_site(gov_site)
+        audit_view = Permission.objects.get(codename="view_auditrecord", content_type__app_label="review")
+        users = {}
+        for code, suffix, _ in ROLES:
+            if code != "editor":
+                groups[code].permissions.add(audit_view)
+            users[code] = self.user(
+                f"{gov_site.slug}_{code}", suffix, gov_site.institution.short_name, groups[code]
+            )
+        if gov_site.kind == GovSite.Kind.CITY_PORTAL:
+            self.city_routes(gov_site)
+            if not User.objects.filter(username="platform_admin").exists():
+                User.objects.create_superuser(
+                    "platform_admin",
+                    "platform@dsj.nantong.gov.cn",
+                    self.password,
+                    first_name="平台管理员",
+                    last_name="市大数据管理局",
                 )
-            user, created = User.objects.get_or_create(
-                username=f"{gov_site.slug}_{code}",
-                defaults={"first_name": suffix, "last_name": gov_site.institution.short_name or ""},
-            )
-            if created:
-                user.set_password(self.password)
-                user.save()
-            user.groups.add(group)
-        if (
-            gov_site.kind == GovSite.Kind.CITY_PORTAL
-            and not User.objects.filter(username="platform_admin").exists()
+        return users
+
+    def city_routes(self, portal: GovSite) -> None:
+        """Art. 16 on the city portal: leaders' profiles, government documents and meetings go to the
+        city government office's leader in charge; everything else to the big-data bureau's; major
+        items concerning national, provincial or city leaders to the big-data bureau's principal leader."""
+        office = Group.objects.get_or_create(name="南通市人民政府办公室-分管领导")[0]
+        bureau = Group.objects.get_or_create(name="南通市大数据管理局-分管领导")[0]
+        principal = Group.objects.get_or_create(name="南通市大数据管理局-主要领导")[0]
+        admin_access = Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")
+        for group, username, title in (
+            (office, "zfb_leader", "市政府办公室分管领导"),
+            (bureau, "dsj_leader", "市大数据管理局分管领导"),
+            (principal, "dsj_principal", "市大数据管理局主要领导"),
         ):
-            User.objects.create_superuser(
-                "platform_admin",
-                "platform@dsj.nantong.gov.cn",
-                self.password,
-                first_name="平台管理员",
-                last_name="市大数据管理局",
+            group.permissions.add(admin_access)
+            self.user(username, title, "", group)
+        routes = [
+            (
+                "leader",
+                office,
+                ["leadership", "policy", "meetings"],
+                False,
+                10,
+                "第十六条：领导信息、政府文件、政府会议由市政府办公室分管领导审核",
+            ),
+            ("leader", bureau, [], False, 100, "第十六条：其他信息由市大数据管理局统一审核发布"),
+            (
+                "principal",
+                principal,
+                [],
+                True,
+                10,
+                "第十六条：涉及国家、省、市领导的重大信息由市大数据管理局主要领导审核把关",
+            ),
+        ]
+        for role, group, categories, only_leaders, priority, note in routes:
+            route = ReviewRoute.objects.create(
+                site=portal,
+                role=role,
+                group=group,
+                only_concerning_leaders=only_leaders,
+                priority=priority,
+                note=note,
             )
+            route.categories.set(categories)
 
     def print_accounts(self, port: int) -> None:
         password = os.environ.get("GOVSITE_DEMO_PASSWORD", DEFAULT_PASSWORD)
