@@ -37,3 +37,6 @@ def audit_menu_item():
 def audit_permissions():
     """Lets administrators grant “可查看审计记录” to a group (Settings → Groups)."""
     return Permission.objects.filter(content_type__app_label="review", codename="view_auditrecord")
+
+
+from govsite.review import admin_hooks  # noqa: E402,F401  (the review chain's admin hooks)

@@ -296,3 +296,36 @@ def test_art8_interpretation_submitted_with_its_document_is_published_with_it(co
     assert live(document) and live(interpretation)
     assert review.pending_interpretations(county.site.root_page) == []
     assert AuditRecord.objects.filter(action="review.published_with_document").exists()
+
+
+# The admin: no publish button for content; the interpretation deadlines report ---------------------
+
+
+def test_art14_content_editor_page_offers_submission_not_publishing(client, county, news):
+    article = f.make_article(news, publish=False)
+    client.force_login(users(county, "editor")[0])
+
+    html = client.get(f"/admin/pages/{article.pk}/edit/").content.decode()
+
+    assert "action-submit" in html
+    assert "action-publish" not in html
+
+
+def test_art8_interpretation_report_lists_overdue_documents_of_the_users_own_site_only(client, county):
+    other = f.county_portal("通州区人民政府", "320612", slug="tongzhou")
+    for site, title in ((county, "崇川区待解读文件"), (other, "通州区待解读文件")):
+        column = f.make_column(site.site.root_page, title="政策文件", category="policy")
+        f.make_policy_document(
+            column,
+            title=title,
+            publish=False,
+            first_published_at=datetime.datetime(2025, 9, 30, 10, 0, tzinfo=SHANGHAI),
+        )
+        f.publish(PolicyDocumentPage.objects.get(title=title))
+    client.force_login(users(county, "editor")[0])
+
+    html = client.get("/admin/review/interpretations/").content.decode()
+
+    assert "崇川区待解读文件" in html and "已超期" in html
+    assert "2025-10-11" in html
+    assert "通州区待解读文件" not in html

@@ -1,0 +1,75 @@
+"""Admin wiring of the review chain: no publish button for content, no live copies or bulk
+publishing around the chain, and the interpretation deadlines report (Art. 8, 14)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.models import Page
+
+from govsite.content.models import ContentPage
+from govsite.review import audit, services
+from govsite.sites.models import GovSite
+
+CHAIN_ONLY = "内容须经三级审核后由审核流程自动发布，请使用“提交审核”（第十四条、第十五条）。"
+
+
+@hooks.register("construct_page_action_menu")
+def only_the_chain_publishes(menu_items, request, context) -> None:
+    """Art. 14: content has no “publish” button; the last approval publishes it."""
+    page = context.get("page")
+    if isinstance(page, ContentPage):
+        menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
+
+
+@hooks.register("before_copy_page")
+def no_live_copies_of_content(request: HttpRequest, page: Page) -> HttpResponse | None:
+    """A copy of content is a new item: it is copied as a draft and passes review itself."""
+    if (
+        request.method == "POST"
+        and request.POST.get("publish_copies")
+        and isinstance(page.specific, ContentPage)
+    ):
+        messages.error(request, "复制的内容须重新经过三级审核，不能直接发布。请取消“发布副本”后再复制。")
+        return redirect("wagtailadmin_pages:copy", page.pk)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def no_bulk_publishing_of_content(
+    request: HttpRequest, action_type: str, objects, action
+) -> HttpResponse | None:
+    if action_type == "publish" and any(isinstance(obj.specific, ContentPage) for obj in objects):
+        messages.error(request, CHAIN_ONLY)
+        return redirect("wagtailadmin_explore_root")
+    return None
+
+
+def interpretation_deadlines(request: HttpRequest) -> HttpResponse:
+    """Art. 8: per site, policy documents still waiting for their interpretation, and which are overdue."""
+    visible = audit.visible_site_ids(request.user)
+    sites = GovSite.objects.select_related("site__root_page").order_by("identifier_code")
+    if visible is not None:
+        sites = sites.filter(pk__in=visible)
+    rows = [(site, services.pending_interpretations(site.site.root_page)) for site in sites]
+    context = {
+        "rows": rows,
+        "overdue_count": sum(1 for _, clocks in rows for clock in clocks if clock.overdue),
+        "header_title": "政策解读时限",
+    }
+    return TemplateResponse(request, "review/admin/interpretation_deadlines.html", context)
+
+
+@hooks.register("register_admin_urls")
+def review_urls():
+    return [path("review/interpretations/", interpretation_deadlines, name="review_interpretation_deadlines")]
+
+
+@hooks.register("register_reports_menu_item")
+def interpretation_menu_item():
+    return MenuItem("政策解读时限", reverse("review_interpretation_deadlines"), icon_name="time", order=1060)
