@@ -26,11 +26,20 @@ run: install
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 4 \
 		--static-path-route /static --static-path-mount var/static govsite.wsgi:application
 
-## make test: install what the tests need (Debian chromium and postgresql when root),
-## start PostgreSQL, run the whole suite on SQLite and then on PostgreSQL.
-test: install
+## make test: install what the tests need (Debian chromium and postgresql when root, axe-core from npm),
+## start a private PostgreSQL (var/test-pg, 127.0.0.1:54329), run the whole suite on SQLite and then
+## on PostgreSQL. Extra pytest arguments: make test ARGS="-x -k policy".
+test: install test-services
+	bash scripts/run-tests.sh $(ARGS)
+
+test-services:
 	bash scripts/test-services.sh
-	bash scripts/run-tests.sh
+
+test-sqlite: install test-services
+	GOVSITE_TEST_DATABASES=sqlite bash scripts/run-tests.sh $(ARGS)
+
+test-postgres: install test-services
+	GOVSITE_TEST_DATABASES=postgres bash scripts/run-tests.sh $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -39,4 +48,5 @@ bench: install
 	@for b in bench/*/run.py; do [ -f "$$b" ] && $(BIN)/python "$$b" || true; done
 
 clean:
+	-bash scripts/test-services.sh stop
 	rm -rf var/test-* .pytest_cache

@@ -1,0 +1,1 @@
+"""Browser tests: the demo city in headless Chromium (see conftest.py)."""
