@@ -19,6 +19,8 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.accounts.plugin import second_factor_only_where_tested  # noqa: F401  (autouse fixture)
+
 # Hypothesis profiles (HYPOTHESIS_PROFILE; run-tests.sh picks "ci" under CI=true). The machines have
 # 2 cores shared by a browser, a database and the app server: timing-based checks would fail on
 # load, not on bugs, so there is no deadline. Both run Hypothesis's default 100 examples a test;

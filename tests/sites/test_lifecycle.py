@@ -152,7 +152,10 @@ def test_art13_planned_site_can_be_given_up_before_opening():
 def test_archive_url_of_a_closed_site_is_on_its_successor():
     gov_site = f.department_site(slug="czj")
     close_site(gov_site)
-    assert archive_url(gov_site, "/zwgk/notice/?page=2") == "http://nantong.localhost/archive/czj/zwgk/notice/?page=2"
+    assert (
+        archive_url(gov_site, "/zwgk/notice/?page=2")
+        == "http://nantong.localhost/archive/czj/zwgk/notice/?page=2"
+    )
 
 
 # Art. 4: county/district portal coverage --------------------------------------------------------
@@ -297,13 +300,14 @@ def test_planned_site_can_be_previewed_by_platform_staff(admin_client):
 
 
 def test_open_site_serves_its_home_page(client):
-    f.county_portal("如东县人民政府", "320623", slug="rudong", home_page=f.home_page_for("rudong", title="如东县人民政府"))
+    f.county_portal(
+        "如东县人民政府", "320623", slug="rudong", home_page=f.home_page_for("rudong", title="如东县人民政府")
+    )
 
     response = client.get("/", HTTP_HOST="rudong.localhost")
 
     assert response.status_code == 200
     assert "如东县人民政府" in response.content.decode()
-
 
 
 def test_art13_old_urls_still_reach_the_archive_after_the_successor_closes_too(client):

@@ -138,7 +138,9 @@ def test_art4_units_that_publish_through_a_portal_may_not_open_site(kind, divisi
 
 
 def test_art4_county_department_may_not_open_site():
-    bureau = f.make_institution("崇川区财政局", kind=Institution.Kind.COUNTY_DEPARTMENT, division_code="320602")
+    bureau = f.make_institution(
+        "崇川区财政局", kind=Institution.Kind.COUNTY_DEPARTMENT, division_code="320602"
+    )
     error = refuse(f.registration(bureau, domain="czj.chongchuan.gov.cn"))
     assert_refused(error, exactly=True, institution="county_department_no_site")
     assert "县级政府部门" in error.message_dict["institution"][0]
@@ -283,8 +285,17 @@ def test_art4_icp_number_in_the_recorded_format_accepted(number):
 
 @pytest.mark.parametrize(
     "number",
-    ["ICP备12345678号", "苏ICP12345678号", "苏ICP备12345678", "苏ICP备12345号", "苏icp备12345678号",
-     "苏ICP备12345678号-", "苏ICP证030173号", "苏ICP备１２３４５６７８号", "12345678"],
+    [
+        "ICP备12345678号",
+        "苏ICP12345678号",
+        "苏ICP备12345678",
+        "苏ICP备12345号",
+        "苏icp备12345678号",
+        "苏ICP备12345678号-",
+        "苏ICP证030173号",
+        "苏ICP备１２３４５６７８号",
+        "12345678",
+    ],
 )
 def test_art4_icp_number_format_refused(number):
     error = refuse(f.registration(f.municipal_department(), icp_number=number))
@@ -299,9 +310,15 @@ def test_art4_police_record_number_in_the_recorded_format_accepted(number):
 
 @pytest.mark.parametrize(
     "number",
-    ["苏公网安备 3206020200012号", "苏公网安备 320602020001234号", "公网安备 32060202000123号",
-     "苏公网安备 32060202000123", "苏公安备 32060202000123号", "苏公网安备 ３２０６０２０２０００１２３号",
-     "32060202000123"],
+    [
+        "苏公网安备 3206020200012号",
+        "苏公网安备 320602020001234号",
+        "公网安备 32060202000123号",
+        "苏公网安备 32060202000123",
+        "苏公安备 32060202000123号",
+        "苏公网安备 ３２０６０２０２０００１２３号",
+        "32060202000123",
+    ],
 )
 def test_art4_police_record_number_format_refused(number):
     error = refuse(f.registration(f.municipal_department(), police_record_number=number))
@@ -337,8 +354,11 @@ def test_refusal_from_a_unit_without_site_rights_still_reports_its_other_problem
     town = f.make_institution(kind=Institution.Kind.TOWN, division_code="320602")
     error = refuse(f.registration(town, domain="town.example.com", identifier_code="12"))
     assert_refused(
-        error, exactly=True,
-        institution="town_no_site", domain="domain_not_gov_cn", identifier_code="identifier_code_format",
+        error,
+        exactly=True,
+        institution="town_no_site",
+        domain="domain_not_gov_cn",
+        identifier_code="identifier_code_format",
     )
 
 
@@ -354,8 +374,9 @@ def test_city_portal_registration_makes_it_the_default_site_only_when_none_exist
 
 @pytest.mark.parametrize("division_code", ["32060", "3206001", "32O600", "３２０６００", ""])
 def test_institution_division_code_is_six_digits(division_code):
-    institution = Institution(name="南通市测试局", kind=Institution.Kind.MUNICIPAL_DEPARTMENT,
-                              division_code=division_code)
+    institution = Institution(
+        name="南通市测试局", kind=Institution.Kind.MUNICIPAL_DEPARTMENT, division_code=division_code
+    )
     with pytest.raises(ValidationError) as excinfo:
         institution.clean()
     assert_refused(excinfo.value, exactly=True, division_code="division_code_format")
@@ -368,8 +389,12 @@ def test_institution_org_code_accepts_credit_code_or_organisation_code(org_code)
 
 @pytest.mark.parametrize("org_code", ["00001434-9", "11320600MB1234567", "11320600MB1234567I", "0000143"])
 def test_institution_org_code_format_refused(org_code):
-    institution = Institution(name="南通市测试局", kind=Institution.Kind.MUNICIPAL_DEPARTMENT,
-                              division_code="320600", org_code=org_code)
+    institution = Institution(
+        name="南通市测试局",
+        kind=Institution.Kind.MUNICIPAL_DEPARTMENT,
+        division_code="320600",
+        org_code=org_code,
+    )
     with pytest.raises(ValidationError) as excinfo:
         institution.clean()
     assert_refused(excinfo.value, exactly=True, org_code="org_code_format")

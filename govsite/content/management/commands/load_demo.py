@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from govsite.accounts import services as second_factor
+from govsite.accounts import totp
 from govsite.content import demo_data as data
 from govsite.content.models import (
     ArticlePage,
@@ -36,6 +38,7 @@ from govsite.sites import services as registry
 from govsite.sites.models import GovSite, Institution
 
 User = get_user_model()
+DEMO_TOTP_SECRET = os.environ.get("GOVSITE_DEMO_TOTP_SECRET", "NANTONGGOVSITEDEMOTOTPSECRET2345")
 DEFAULT_PASSWORD = "Nantong-Demo-2026!"
 ROLES = [
     # code, group suffix, page permissions (Art. 15: 录入员、审核负责人、分管领导、主要领导)
@@ -47,10 +50,10 @@ ROLES = [
 # Newest item (days ago), spacing (days) and count per column category; per-site changes below
 # make some columns stale or blank so that monitoring has something real to find.
 SCHEDULE = {
-    "news": (1, 3, 24),
+    "news": (1, 3, 12),
     "county_news": (2, 4, 0),
     "department_news": (2, 4, 0),
-    "notices": (5, 20, 8),
+    "notices": (5, 20, 5),
     "policy": (12, 45, 5),
     "personnel": (60, 120, 2),
     "planning": (100, 180, 2),
@@ -58,6 +61,7 @@ SCHEDULE = {
     "annual_report": (300, 365, 2),
 }
 STALE = {
+    "chongchuan": {"news": (1, 2, 24)},  # a column long enough to page through
     "haimen": {"news": (30, 5, 10), "notices": (200, 30, 4)},
     "rudong": {"policy": (250, 60, 3), "personnel": (800, 200, 2)},
     "jyj": {"news": (20, 6, 8)},
@@ -96,7 +100,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示数据加载完成：{ContentPage.objects.count()} 篇内容，用时 {time.monotonic() - started:.1f} 秒。"
             )
+        self.enrol_second_factors()
         self.print_accounts(port)
+
+    def enrol_second_factors(self) -> None:
+        """Those who approve log in with a second factor; the demo gives them one known, public secret."""
+        for user in User.objects.filter(is_active=True):
+            if second_factor.requires_second_factor(user) and not second_factor.has_second_factor(user):
+                second_factor.enroll_with_secret(user, DEMO_TOTP_SECRET)
 
     # --- institutions and sites -------------------------------------------------------------
 
@@ -425,3 +436,8 @@ class Command(BaseCommand):
         for gov_site in GovSite.objects.order_by("identifier_code"):
             roles = "、".join(f"{gov_site.slug}_{code}（{suffix}）" for code, suffix, _ in ROLES)
             self.stdout.write(f"  {gov_site.name}：{roles}")
+        self.stdout.write(
+            "\n审核负责人、分管领导、主要领导和平台管理员登录后台还须输入二次验证码（TOTP，基于时间，6 位，30 秒）。"
+            f"\n演示用密钥：{totp.grouped(DEMO_TOTP_SECRET)}（可添加到任意身份验证器应用）"
+            "\n注意：这是公开的演示密钥，绝不能用于真实账号。"
+        )
