@@ -11,9 +11,12 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.models import Page
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from govsite.content.models import ContentPage
 from govsite.review import audit, services
+from govsite.review.chain import ReviewRoute, SiteRole
 from govsite.sites.models import GovSite
 
 CHAIN_ONLY = "内容须经三级审核后由审核流程自动发布，请使用“提交审核”（第十四条、第十五条）。"
@@ -73,3 +76,31 @@ def review_urls():
 @hooks.register("register_reports_menu_item")
 def interpretation_menu_item():
     return MenuItem("政策解读时限", reverse("review_interpretation_deadlines"), icon_name="time", order=1060)
+
+
+class ReviewRouteViewSet(SnippetViewSet):
+    """Art. 16: the city portal's routing is data the platform operator edits."""
+
+    model = ReviewRoute
+    icon = "redirect"
+    menu_label = "审核路由"
+    list_display = ["site", "role", "group", "priority", "only_concerning_leaders"]
+    list_filter = ["site", "role"]
+
+
+class SiteRoleViewSet(SnippetViewSet):
+    model = SiteRole
+    icon = "group"
+    menu_label = "网站审核角色"
+    list_display = ["site", "role", "group"]
+    list_filter = ["site", "role"]
+
+
+class ReviewGroup(SnippetViewSetGroup):
+    items = (SiteRoleViewSet, ReviewRouteViewSet)
+    menu_icon = "tasks"
+    menu_label = "审核设置"
+    menu_name = "review-settings"
+
+
+register_snippet(ReviewGroup)

@@ -329,3 +329,10 @@ def test_art8_interpretation_report_lists_overdue_documents_of_the_users_own_sit
     assert "崇川区待解读文件" in html and "已超期" in html
     assert "2025-10-11" in html
     assert "通州区待解读文件" not in html
+
+
+def test_art16_city_routes_are_listed_for_editing_in_the_admin(admin_client, city_routes):
+    html = admin_client.get("/admin/snippets/review/reviewroute/").content.decode()
+
+    assert "南通市人民政府办公室-分管领导" in html
+    assert "南通市大数据管理局-主要领导" in html
