@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
     GroupPagePermission,
     Page,
     Revision,
@@ -314,7 +316,30 @@ def provision_site(gov_site: GovSite) -> dict[str, Group]:
         SiteRole.objects.update_or_create(site=gov_site, role=role, defaults={"group": group})
         groups[role.value] = group
     WorkflowPage.objects.update_or_create(page=home, defaults={"workflow": default_workflow()})
+    provision_collection(gov_site, groups)
     return groups
+
+
+MEDIA_PERMISSIONS = {"wagtailimages": "image", "wagtaildocs": "document"}
+
+
+def provision_collection(gov_site: GovSite, groups: dict[str, Group]) -> Collection:
+    """Site isolation of the media library: a site's images and documents live in its own
+    collection, and only its role groups may add, change or choose them there."""
+    root = Collection.get_first_root_node()
+    collection = root.get_children().filter(name=gov_site.name).first() or root.add_child(name=gov_site.name)
+    for role, group in groups.items():
+        actions = ["add", "change", "choose"] + (["delete"] if role != Role.EDITOR else [])
+        for app_label, model in MEDIA_PERMISSIONS.items():
+            for action in actions:
+                GroupCollectionPermission.objects.get_or_create(
+                    group=group,
+                    collection=collection,
+                    permission=Permission.objects.get(
+                        codename=f"{action}_{model}", content_type__app_label=app_label
+                    ),
+                )
+    return collection
 
 
 def submit_for_review(item: ContentPage, user: AbstractBaseUser) -> WorkflowState:

@@ -336,3 +336,32 @@ def test_art16_city_routes_are_listed_for_editing_in_the_admin(admin_client, cit
 
     assert "南通市人民政府办公室-分管领导" in html
     assert "南通市大数据管理局-主要领导" in html
+
+
+# Site isolation of the media library --------------------------------------------------------------
+
+
+def test_site_roles_see_only_their_own_sites_images_and_documents(county):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.documents import get_document_model
+    from wagtail.documents.permissions import permission_policy as document_policy
+    from wagtail.models import Collection
+
+    other = f.county_portal("通州区人民政府", "320612", slug="tongzhou")
+    Document = get_document_model()
+    ours = Document.objects.create(
+        title="崇川区附件",
+        collection=Collection.objects.get(name=county.name),
+        file=SimpleUploadedFile("a.txt", b"a"),
+    )
+    theirs = Document.objects.create(
+        title="通州区附件",
+        collection=Collection.objects.get(name=other.name),
+        file=SimpleUploadedFile("b.txt", b"b"),
+    )
+    editor = users(county, "editor")[0]
+
+    choosable = document_policy.instances_user_has_permission_for(editor, "choose")
+
+    assert ours in choosable and theirs not in choosable
+    assert not document_policy.user_has_permission_for_instance(editor, "change", theirs)
