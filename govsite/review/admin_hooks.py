@@ -4,6 +4,7 @@ publishing around the chain, and the interpretation deadlines report (Art. 8, 14
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -104,3 +105,21 @@ class ReviewGroup(SnippetViewSetGroup):
 
 
 register_snippet(ReviewGroup)
+
+
+def own_site_pages(pages, user):
+    """Pages within the sites the user's groups grant; everything for the platform operator."""
+    if user.is_superuser:
+        return pages
+    roots = Page.objects.filter(group_permissions__group__user=user).distinct()
+    allowed = Q()
+    for root in roots:
+        allowed |= Q(path__startswith=root.path)
+    return pages.filter(allowed) if roots else pages.none()
+
+
+@hooks.register("construct_page_chooser_queryset")
+def choosers_show_own_sites_only(pages, request):
+    """Site isolation: a page chooser offers nothing of other sites (sharing across sites into the
+    resource library is the platform operator's)."""
+    return own_site_pages(pages, request.user)

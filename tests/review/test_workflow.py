@@ -365,3 +365,27 @@ def test_site_roles_see_only_their_own_sites_images_and_documents(county):
 
     assert ours in choosable and theirs not in choosable
     assert not document_policy.user_has_permission_for_instance(editor, "change", theirs)
+
+
+def test_page_chooser_offers_nothing_of_other_sites(client, county, news):
+    other = f.county_portal("通州区人民政府", "320612", slug="tongzhou")
+    f.make_article(
+        news, title="Chongchuan bulletin"
+    )  # the stock search backend cannot segment Chinese (issue 5)
+    f.make_article(f.make_column(other.site.root_page), title="Tongzhou bulletin")
+    client.force_login(users(county, "editor")[0])
+
+    html = client.get("/admin/choose-page/search/", {"q": "bulletin"}).content.decode()
+
+    assert "Chongchuan bulletin" in html
+    assert "Tongzhou bulletin" not in html
+
+
+def test_platform_operator_chooses_pages_of_every_site(admin_client, county, news):
+    other = f.county_portal("通州区人民政府", "320612", slug="tongzhou")
+    f.make_article(news, title="Chongchuan bulletin")
+    f.make_article(f.make_column(other.site.root_page), title="Tongzhou bulletin")
+
+    html = admin_client.get("/admin/choose-page/search/", {"q": "bulletin"}).content.decode()
+
+    assert "Chongchuan bulletin" in html and "Tongzhou bulletin" in html
