@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -262,7 +263,7 @@ def notify_rejection(task_state: TaskState, user: AbstractBaseUser, comment: str
     workflow_state = task_state.workflow_state
     item = workflow_state.content_object
     upstream = conflicted_users(item, workflow_state) - {user.pk}
-    User = type(user)
+    User = get_user_model()
     recipients = list(User.objects.filter(pk__in=upstream, is_active=True))
     subject = f"【退回修改】{item.title}"
     body = f"{user.get_full_name() or user.get_username()} 在“{task_state.task.name}”环节退回了“{item.title}”。\n退回意见：{comment}"
