@@ -20,7 +20,7 @@ from govsite.review import audit, services
 from govsite.review.chain import ReviewRoute, SiteRole
 from govsite.sites.models import GovSite
 
-CHAIN_ONLY = "内容须经三级审核后由审核流程自动发布，请使用“提交审核”（第十四条、第十五条）。"
+CHAIN_ONLY = "内容须经三级审核后由审核流程自动发布，请使用“提交给三级审核”（第十四条、第十五条）。"
 
 
 @hooks.register("construct_page_action_menu")
