@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "govsite.content",
     "govsite.review",
     "govsite.accounts",
-    "wagtail.contrib.routable_page",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -198,10 +197,6 @@ def column_last_update(column: ColumnPage):
     return latest
 
 
-def columns_of(home: HomePage, category: str) -> QuerySet[ColumnPage]:
-    return ColumnPage.objects.live().descendant_of(home).filter(category_id=category)
-
-
 def latest_in(home: HomePage, categories: tuple[str, ...], limit: int = 8) -> list[ContentPage]:
     columns = ColumnPage.objects.live().descendant_of(home).filter(category_id__in=categories)
     query = Q()
@@ -248,7 +243,3 @@ def search_site(root: Page, query: str) -> QuerySet[ContentPage]:
         .specific()
         .order_by("-first_published_at", "-pk")
     )
-
-
-def today() -> date:
-    return timezone.localdate()

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -396,7 +395,3 @@ def complete_chain(item: ContentPage, approvers: dict[str, AbstractBaseUser] | N
         state = act(item, user)
     item.refresh_from_db()
     return item
-
-
-def due_text(when: datetime) -> str:
-    return timezone.localtime(when).strftime("%Y-%m-%d")

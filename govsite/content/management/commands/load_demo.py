@@ -33,20 +33,13 @@ from govsite.content.models import (
     TopicCategory,
 )
 from govsite.review import services as review
-from govsite.review.chain import ReviewRoute
+from govsite.review.chain import ReviewRoute, Role
 from govsite.sites import services as registry
 from govsite.sites.models import GovSite, Institution
 
 User = get_user_model()
 DEMO_TOTP_SECRET = os.environ.get("GOVSITE_DEMO_TOTP_SECRET", "NANTONGGOVSITEDEMOTOTPSECRET2345")
 DEFAULT_PASSWORD = "Nantong-Demo-2026!"
-ROLES = [
-    # code, group suffix, page permissions (Art. 15: 录入员、审核负责人、分管领导、主要领导)
-    ("editor", "录入员", ["add", "change"]),
-    ("reviewer", "审核负责人", ["add", "change", "publish"]),
-    ("leader", "分管领导", ["change", "publish"]),
-    ("principal", "主要领导", ["change", "publish"]),
-]
 # Newest item (days ago), spacing (days) and count per column category; per-site changes below
 # make some columns stale or blank so that monitoring has something real to find.
 SCHEDULE = {
@@ -363,7 +356,7 @@ class Command(BaseCommand):
         groups = review.provision_site(gov_site)
         audit_view = Permission.objects.get(codename="view_auditrecord", content_type__app_label="review")
         users = {}
-        for code, suffix, _ in ROLES:
+        for code, suffix in Role.choices:
             if code != "editor":
                 groups[code].permissions.add(audit_view)
             users[code] = self.user(
@@ -434,7 +427,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\n管理后台：http://localhost:{port}/admin/   演示账号密码均为：{password}")
         self.stdout.write("  platform_admin        平台管理员（市大数据管理局，可管理全部网站）")
         for gov_site in GovSite.objects.order_by("identifier_code"):
-            roles = "、".join(f"{gov_site.slug}_{code}（{suffix}）" for code, suffix, _ in ROLES)
+            roles = "、".join(f"{gov_site.slug}_{code}（{suffix}）" for code, suffix in Role.choices)
             self.stdout.write(f"  {gov_site.name}：{roles}")
         self.stdout.write(
             "\n审核负责人、分管领导、主要领导和平台管理员登录后台还须输入二次验证码（TOTP，基于时间，6 位，30 秒）。"
