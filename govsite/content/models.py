@@ -8,12 +8,19 @@ metadata rules (document numbers, index numbers, immutable first-publication dat
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    PageChooserPanel,
+    Panel,
+)
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
@@ -148,6 +155,36 @@ class HomePage(Page):
         return context
 
 
+class OperatorOnlyInlinePanel(InlinePanel):
+    """The column's direct shares (`ColumnShare`), shown only when the form kept their formset: to
+    the platform operator. Other units send items to the city portal through a submission that
+    their leader in charge and the portal approve (Art. 15-16, `govsite.review.submissions`)."""
+
+    class BoundPanel(InlinePanel.BoundPanel):
+        def __init__(self, **kwargs):
+            form = kwargs.get("form")
+            self.withheld = form is not None and kwargs["panel"].relation_name not in form.formsets
+            if self.withheld:
+                Panel.BoundPanel.__init__(self, **kwargs)
+                self.label = self.panel.label
+                return
+            super().__init__(**kwargs)
+
+        def is_shown(self) -> bool:
+            return not self.withheld and super().is_shown()
+
+
+class ColumnPageForm(WagtailAdminPageForm):
+    """Only the platform operator (a superuser) adds or removes a column's direct shares; for anyone
+    else the shares are not part of the form, so saving the column leaves them as they are."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self, "for_user", None)
+        if not (user is not None and user.is_superuser):
+            self.formsets.pop("shared_items", None)
+
+
 class ColumnPage(Page):
     """A column (栏目): its category sets its freshness rule; it lists its own and shared items."""
 
@@ -165,9 +202,10 @@ class ColumnPage(Page):
         FieldPanel("description"),
         FieldPanel("keywords"),
         FieldPanel("body"),
-        InlinePanel("shared_items", label="引用资源库内容（不复制）"),
+        OperatorOnlyInlinePanel("shared_items", label="引用资源库内容（不复制）"),
     ]
     settings_panels = [*Page.settings_panels, FieldPanel("per_page")]
+    base_form_class = ColumnPageForm
     parent_page_types = ["content.HomePage", "content.ColumnPage"]
     subpage_types = [
         "content.ColumnPage",
@@ -183,10 +221,19 @@ class ColumnPage(Page):
         from govsite.content import services
 
         context = super().get_context(request, *args, **kwargs)
-        paginator = Paginator(services.column_items(self), self.per_page)
-        context["items"] = paginator.get_page(request.GET.get("page"))
+        number = kwargs.get("archive_number")
+        listing = services.column_front(self) if number is None else services.column_archive(self, number)
+        if listing is None:
+            raise Http404("该页不存在")
+        context["listing"] = listing
+        context["column_url"] = self.get_url(request)
+        context["items"] = listing.items
         context["subcolumns"] = self.get_children().live().public().type(ColumnPage).specific()
         return context
+
+    def get_archive_url(self, number: int, request: HttpRequest | None = None) -> str:
+        """Archive page `number` of the column (1 = oldest), served by `content.views.column_archive`."""
+        return f"{self.get_url(request)}list_{number}.html"
 
     def get_feed_url(self, request: HttpRequest | None = None) -> str:
         """The column's RSS feed: its own URL followed by `feed.xml` (served by `content.views.column_feed`)."""
@@ -194,7 +241,12 @@ class ColumnPage(Page):
 
 
 class ColumnShare(Orderable):
-    """A content page from the resource library shown in this column without being copied (Art. 20)."""
+    """A content page from the resource library shown in this column without being copied (Art. 20).
+
+    A share is made by the platform operator in the column's editor, or by the city portal accepting
+    another unit's submission once that unit's leader in charge approved it (Art. 15-16,
+    `govsite.review.submissions`); a proposal still under review is no share and shows nowhere.
+    """
 
     column = ParentalKey(ColumnPage, related_name="shared_items", on_delete=models.CASCADE)
     page = models.ForeignKey(

@@ -1,5 +1,6 @@
 """Admin wiring of the review chain: no publish button for content, no live copies or bulk
-publishing around the chain, and the interpretation deadlines report (Art. 8, 14)."""
+publishing around the chain, the interpretation deadlines report (Art. 8, 14), and the submissions
+of units' items to the city portal (Art. 15-16)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets.button import Button
 from wagtail.models import Page
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from govsite.content.models import ContentPage
-from govsite.review import audit, services
-from govsite.review.chain import ReviewRoute, SiteRole
+from govsite.review import audit, services, submission_views, submissions
+from govsite.review.chain import ReviewRoute, Role, SiteRole
 from govsite.sites.models import GovSite
 
 CHAIN_ONLY = "内容须经三级审核后由审核流程自动发布，请使用“提交给三级审核”（第十四条、第十五条）。"
@@ -71,7 +73,76 @@ def interpretation_deadlines(request: HttpRequest) -> HttpResponse:
 
 @hooks.register("register_admin_urls")
 def review_urls():
-    return [path("review/interpretations/", interpretation_deadlines, name="review_interpretation_deadlines")]
+    return [
+        path("review/interpretations/", interpretation_deadlines, name="review_interpretation_deadlines"),
+        path("review/submissions/", submission_views.portal_submissions, name="review_portal_submissions"),
+        path(
+            "review/submissions/queue/",
+            submission_views.submission_queue,
+            name="review_portal_submission_queue",
+        ),
+        path(
+            "review/submissions/<int:pk>/approve/",
+            submission_views.approve_submission,
+            name="review_portal_submission_approve",
+        ),
+        path(
+            "review/submissions/<int:pk>/reject/",
+            submission_views.reject_submission,
+            name="review_portal_submission_reject",
+        ),
+    ]
+
+
+class SendToPortalMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser or submissions.may_send(request.user)
+
+
+class SubmissionQueueMenuItem(MenuItem):
+    def is_shown(self, request):
+        return submissions.may_review(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def send_to_portal_menu_item():
+    """Art. 7, 15: a unit's editors send items to the city portal (and see where they stand)."""
+    return SendToPortalMenuItem(
+        "报送到市政府门户网站",
+        reverse("review_portal_submissions"),
+        name="portal-submissions",
+        icon_name="upload",
+        order=260,
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def submission_queue_menu_item():
+    """Art. 15-16: the sending unit's leader in charge, then the portal's approver, decide."""
+    return SubmissionQueueMenuItem(
+        "报送审核",
+        reverse("review_portal_submission_queue"),
+        name="portal-submission-queue",
+        icon_name="tasks",
+        order=261,
+    )
+
+
+@hooks.register("register_page_header_buttons")
+def send_to_portal_button(page, user, view_name, next_url=None):
+    """On a live item of a department or county site, its editors find “报送到市政府门户网站”."""
+    if not (page.live and isinstance(page.specific_deferred, ContentPage)):
+        return
+    gov_site = services.site_of(page)
+    if submissions.is_city_portal(gov_site) or gov_site is None:
+        return
+    if submissions.holds_role(user, gov_site, Role.EDITOR):
+        yield Button(
+            "报送到市政府门户网站",
+            f"{reverse('review_portal_submissions')}?item={page.pk}",
+            icon_name="upload",
+            priority=40,
+        )
 
 
 @hooks.register("register_reports_menu_item")

@@ -736,6 +736,10 @@ ACTION_LABELS = {
     "auth.permission_change": "权限变更",
     "audit.purge": "清理审计记录（检查点）",
     "audit.export": "导出审计记录",
+    "portal_submission.proposed": "报送到市政府门户网站",
+    "portal_submission.unit_approved": "报送：本单位分管领导审核同意",
+    "portal_submission.accepted": "报送：市政府门户网站采用",
+    "portal_submission.rejected": "报送：退回",
 }
 OBJECT_PREFIXES = {"page": "页面", "object": "对象"}
 

@@ -1,12 +1,15 @@
 """Models of the review chain (Art. 15-16): who holds each review role on a site, the routing of
-the city portal, and the workflow task that asks the right role on the right site.
+the city portal, the workflow task that asks the right role on the right site, and the submissions
+of other units' items to the city portal.
 
-The rules (who may act, separation of duties, what may go public) live in `services.py`.
+The rules (who may act, separation of duties, what may go public) live in `services.py` and, for
+submissions to the city portal, in `submissions.py`.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -174,3 +177,90 @@ class RoleApprovalTask(Task):
             if self._services().is_approver(s.workflow_state.content_object, self.role, user)
         ]
         return TaskState.objects.filter(pk__in=allowed)
+
+
+class PortalSubmission(models.Model):
+    """A unit's live item sent (报送) to a column of the city portal (Art. 7, 15, 16).
+
+    Art. 15: 向南通市人民政府网站报送的信息需经本地、本部门分管领导审核同意 — the sending unit's leader in
+    charge approves first; Art. 16: then the city portal's reviewer for the target column. Only an
+    accepted submission shows the item in the column (as a `ColumnShare`, without copying it).
+    The transitions and who may take them are in `submissions.py`; this model holds the facts.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "待本单位分管领导审核"
+        UNIT_APPROVED = "unit_approved", "待市政府门户网站审核"
+        ACCEPTED = "accepted", "已采用"
+        REJECTED = "rejected", "已退回"
+
+    OPEN = (Status.PROPOSED, Status.UNIT_APPROVED)
+
+    item = models.ForeignKey(
+        "content.ContentPage", verbose_name="报送信息", on_delete=models.CASCADE, related_name="+"
+    )
+    column = models.ForeignKey(
+        "content.ColumnPage", verbose_name="市政府门户网站栏目", on_delete=models.CASCADE, related_name="+"
+    )
+    sending_site = models.ForeignKey(
+        "govsites.GovSite", verbose_name="报送单位网站", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    note = models.CharField("报送说明", max_length=200, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="报送人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField("报送时间")
+    unit_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="本单位分管领导",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    unit_approved_at = models.DateTimeField("本单位审核时间", null=True, blank=True)
+    unit_comment = models.TextField("本单位审核意见", blank=True)
+    portal_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="市政府门户网站审核人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    portal_approved_at = models.DateTimeField("门户网站审核时间", null=True, blank=True)
+    portal_comment = models.TextField("门户网站审核意见", blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="退回人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField("退回时间", null=True, blank=True)
+    rejection_comment = models.TextField("退回意见", blank=True)
+
+    class Meta:
+        verbose_name = "报送到市政府门户网站"
+        verbose_name_plural = "报送到市政府门户网站"
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "column"],
+                condition=models.Q(status__in=["proposed", "unit_approved"]),
+                name="one_open_portal_submission",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.title} → {self.column.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

@@ -175,6 +175,6 @@ class LoginLock(models.Model):
         return f"{self.get_kind_display()} {self.value} → {self.locked_until:%Y-%m-%d %H:%M}"
 
 
-from govsite.review.chain import ReviewRoute, RoleApprovalTask, SiteRole  # noqa: E402
+from govsite.review.chain import PortalSubmission, ReviewRoute, RoleApprovalTask, SiteRole  # noqa: E402
 
-__all__ = ["ReviewRoute", "RoleApprovalTask", "SiteRole"]
+__all__ = ["PortalSubmission", "ReviewRoute", "RoleApprovalTask", "SiteRole"]

@@ -33,6 +33,7 @@ from govsite.content.models import (
     TopicCategory,
 )
 from govsite.review import services as review
+from govsite.review import submissions
 from govsite.review.chain import ReviewRoute, Role
 from govsite.sites import services as registry
 from govsite.sites.models import GovSite, Institution
@@ -70,6 +71,10 @@ DOC_AGENCY = {
     "jyj": ["通教发"],
     "rsj": ["通人社规"],
 }
+
+
+# Short list pages, so that the demo's longer columns show their archive pages.
+DEMO_PER_PAGE = 12
 
 
 class Command(BaseCommand):
@@ -150,6 +155,7 @@ class Command(BaseCommand):
             self.institution(name, kind, division, Institution.objects.get(name__endswith=parent), counter)
             counter += 1
         self.share_into_city_columns(portal)
+        self.submit_to_city_columns(portal)
         self.repost_sources()
 
     def repost_sources(self) -> None:
@@ -226,6 +232,7 @@ class Command(BaseCommand):
                 show_in_menus=parent.depth == 2,
                 description=f"{institution.name}{title}",
                 keywords=title,
+                per_page=DEMO_PER_PAGE,
             )
             if template := data.STATIC_TEXT.get(category):
                 column.body = template.format(name=institution.name)
@@ -326,7 +333,10 @@ class Command(BaseCommand):
         )
 
     def share_into_city_columns(self, portal: GovSite) -> None:
-        """Art. 7 and 20: county news feeds 市县传真, department news feeds 部门要闻, without copies."""
+        """Art. 7 and 20: county news feeds 市县传真, department news feeds 部门要闻, without copies.
+
+        These shares stand for submissions the platform operator already accepted; new ones go
+        through `submit_to_city_columns`' path (the unit's leader in charge, then the portal)."""
         city_root = portal.site.root_page
         targets = {"county_news": GovSite.Kind.COUNTY_PORTAL, "department_news": GovSite.Kind.DEPARTMENT_SITE}
         for category, kind in targets.items():
@@ -338,6 +348,37 @@ class Command(BaseCommand):
                 news = ArticlePage.objects.live().child_of(news_columns.first())
                 for order, page in enumerate(news.order_by("-first_published_at")[:4]):
                     ColumnShare.objects.create(column=column, page=page, sort_order=order)
+
+    def submit_to_city_columns(self, portal: GovSite) -> None:
+        """Art. 15-16: two submissions under review, so the queues have something to show: 崇川区's
+        waits for its own leader in charge, 市发展改革委's (its leader agreed) for the big-data bureau."""
+        city_root = portal.site.root_page
+        for slug, category, approved_by_unit in (
+            ("chongchuan", "county_news", False),
+            ("fgw", "department_news", True),
+        ):
+            gov_site = GovSite.objects.get(slug=slug)
+            column = ColumnPage.objects.descendant_of(city_root).get(category_id=category)
+            news = (
+                ColumnPage.objects.descendant_of(gov_site.site.root_page).filter(category_id="news").first()
+            )
+            shared = ColumnShare.objects.filter(column=column).values("page_id")
+            item = (
+                ArticlePage.objects.live()
+                .child_of(news)
+                .exclude(pk__in=shared)
+                .order_by("-first_published_at")
+                .first()
+            )
+            if item is None:
+                continue
+            submission = submissions.propose(
+                item, column, User.objects.get(username=f"{slug}_editor"), note="演示：报送到市政府门户网站"
+            )
+            if approved_by_unit:
+                submissions.approve(
+                    submission, User.objects.get(username=f"{slug}_leader"), comment="同意报送"
+                )
 
     # --- users ----------------------------------------------------------------------------
 
