@@ -16,15 +16,16 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-## make run: install, migrate, load the demo city, serve it (PORT=8000 by default) with its admin.
+## make run: install, migrate, load the demo city, publish it as static files and serve it (PORT=8000 by
+## default: published pages by the front server, admin and forms by the application on PORT+1).
 run: export GOVSITE_DEBUG ?= 1
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py load_demo --port $(PORT)
 	$(BIN)/python manage.py collectstatic --no-input -v 0
-	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers 1 --blocking-threads 4 \
-		--static-path-route /static --static-path-mount var/static govsite.wsgi:application
+	$(BIN)/python manage.py rebuild_sites
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Debian chromium and postgresql when root, axe-core from npm),
 ## start a private PostgreSQL (var/test-pg, 127.0.0.1:54329), run the whole suite on SQLite and then

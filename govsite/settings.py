@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from govsite.security_defaults import PUBLIC_CSP
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +46,9 @@ INSTALLED_APPS = [
     "govsite.content",
     "govsite.review",
     "govsite.accounts",
+    "govsite.publishing",
+    "django_tasks",
+    "django_tasks_db",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -183,11 +188,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("GOVSITE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = int(os.environ.get("GOVSITE_HSTS_SECONDS", 0 if DEBUG else 31536000))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("GOVSITE_BEHIND_PROXY") else None
-GOVSITE_CSP = os.environ.get(
-    "GOVSITE_CSP",
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-)
+GOVSITE_CSP = os.environ.get("GOVSITE_CSP", PUBLIC_CSP)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 WAGTAIL_SITE_NAME = "南通市政府网站集约化平台"
@@ -210,6 +211,18 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+
+# Static publishing (issue 4, govsite/publishing, docs/publishing.md): every site is written as files
+# under PUBLISH_ROOT/<host>/; the vault keeps a copy of every published file by its sha256 so that a
+# tampered file can be restored exactly. Publish jobs go through a database-backed task queue that the
+# `publish_worker` command works off; Wagtail's own tasks stay immediate.
+PUBLISH_ROOT = Path(os.environ.get("GOVSITE_PUBLISH_ROOT", BASE_DIR / "var" / "publish"))
+PUBLISH_VAULT = Path(os.environ.get("GOVSITE_PUBLISH_VAULT", BASE_DIR / "var" / "publish-vault"))
+GOVSITE_APP_UPSTREAM = os.environ.get("GOVSITE_APP_UPSTREAM", "http://127.0.0.1:8001")
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "publishing": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["publishing"]},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs besides the Python venv, installed and started idempotently:
-#   - Debian's chromium and postgresql (installed when missing and we are root; never a Playwright browser),
+#   - Debian's chromium, postgresql, nginx-light and wrk (installed when missing and we are root; never a
+#     Playwright browser),
 #     and fonts-noto-cjk so that screenshots of failed browser tests show Chinese text,
 #   - the npm test tools (axe-core) from package-lock.json,
 #   - a private PostgreSQL cluster in var/test-pg on 127.0.0.1 (port 54329, or a free one),
@@ -58,8 +59,10 @@ install_packages() {
     [ -n "$(pg_bindir)" ] || missing+=(postgresql)
     command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     has_cjk_font || missing+=(fonts-noto-cjk)
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     if [ "${#missing[@]}" -eq 0 ]; then
-        say "packages: chromium, postgresql, npm and a Chinese font present"
+        say "packages: chromium, postgresql, npm, nginx, wrk and a Chinese font present"
         return
     fi
     if ! is_root; then

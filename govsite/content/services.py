@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -243,3 +244,116 @@ def search_site(root: Page, query: str) -> QuerySet[ContentPage]:
         .specific()
         .order_by("-first_published_at", "-pk")
     )
+
+
+# --- stable column pagination (issue 4: the cost of one publish does not grow with the column) ------
+
+
+@dataclass(frozen=True)
+class ColumnListing:
+    """One list page of a column.
+
+    Archive pages are numbered from the oldest item: page 1 holds the first `per_page` items ever
+    published, page 2 the next, and so on, so adding an item changes only the newest archive page
+    (and the one before it when a new page starts) plus the column's front page. The front page
+    shows the newest archive page together with the one before it while the newest is not full
+    (between `per_page` and 2×`per_page`-1 items), so that its “next page” link continues exactly
+    where it ends: no item is shown twice and none is skipped. `number` is None on the front page.
+    """
+
+    items: list[ContentPage]
+    number: int | None
+    total: int | None
+    has_newer: bool
+    older_number: int | None
+
+    @property
+    def has_older(self) -> bool:
+        return self.older_number is not None
+
+    @property
+    def newer_number(self) -> int | None:
+        return self.number + 1 if self.number is not None and self.has_newer else None
+
+
+def archive_page_count(column: ColumnPage) -> int:
+    return -(-column_items(column).count() // column.per_page)
+
+
+def front_start(total: int, per_page: int) -> int:
+    """Rank (oldest = 0) of the oldest item on the column's front page."""
+    newest = -(-total // per_page)
+    first_bucket = newest if total % per_page == 0 else newest - 1
+    return max(first_bucket - 1, 0) * per_page
+
+
+def column_front(column: ColumnPage) -> ColumnListing:
+    """The column's own address: the newest items, down to an archive-page boundary."""
+    total = column_items(column).count()
+    start = front_start(total, column.per_page)
+    items = list(column_items(column)[: total - start])
+    older = start // column.per_page if start else None
+    return ColumnListing(items, None, total, has_newer=False, older_number=older)
+
+
+def column_archive(column: ColumnPage, number: int) -> ColumnListing | None:
+    """Archive page `number` (1 = oldest), newest first within the page; None when it does not exist.
+
+    The page never shows the total, so it changes only when one of its own items changes or, for
+    the newest page, when an item is added.
+    """
+    if number < 1:
+        return None
+    start = (number - 1) * column.per_page
+    oldest_first = column_items(column).order_by("first_published_at", "pk")
+    window = list(oldest_first[start : start + column.per_page + 1])
+    if not window:
+        return None
+    has_newer = len(window) > column.per_page
+    items = window[: column.per_page]
+    items.reverse()
+    return ColumnListing(items, number, None, has_newer=has_newer, older_number=number - 1 or None)
+
+
+def archive_number_of(column: ColumnPage, item: ContentPage) -> int | None:
+    """The archive page of `column` that lists `item` (by its rank among the column's items, oldest first)."""
+    if item.first_published_at is None:
+        return None
+    older = column_items(column).filter(
+        Q(first_published_at__lt=item.first_published_at)
+        | Q(first_published_at=item.first_published_at, pk__lt=item.pk)
+    )
+    return older.count() // column.per_page + 1
+
+
+# --- sitemap in fixed shards (issue 4: one publish rewrites one shard and the index) --------------
+
+SITEMAP_SHARD_SIZE = 5000
+
+
+def _site_pages(root: Page) -> QuerySet[Page]:
+    return Page.objects.live().public().descendant_of(root, inclusive=True)
+
+
+def sitemap_shards(root: Page) -> list[int]:
+    """The shard numbers that hold at least one page of this site; shard n holds page ids
+    n*SITEMAP_SHARD_SIZE … (n+1)*SITEMAP_SHARD_SIZE-1, so a page never moves between shards."""
+    ids = _site_pages(root).values_list("pk", flat=True)
+    return sorted({pk // SITEMAP_SHARD_SIZE for pk in ids.iterator(chunk_size=5000)})
+
+
+def sitemap_shard_of(page: Page) -> int:
+    return page.pk // SITEMAP_SHARD_SIZE
+
+
+def sitemap_entries(root: Page, shard: int) -> list[tuple[str, object]]:
+    """(relative URL, last published) of the site's live pages in one shard."""
+    low = shard * SITEMAP_SHARD_SIZE
+    rows = (
+        _site_pages(root)
+        .filter(pk__gte=low, pk__lt=low + SITEMAP_SHARD_SIZE)
+        .order_by("pk")
+        .values_list("url_path", "last_published_at")
+    )
+    base = len(root.url_path) - 1
+    return [(url_path[base:], published) for url_path, published in rows]

@@ -130,10 +130,16 @@ def test_sitemap_lists_only_the_sites_own_pages(client, county):
     city_article = f.make_article(city_news, slug="city-item")
     f.share(city_article, news)  # shared into this site, but it belongs to the city portal
 
-    response = client.get("/sitemap.xml", HTTP_HOST=HOST)
+    index = client.get("/sitemap.xml", HTTP_HOST=HOST)
 
-    assert response.status_code == 200
-    locations = [loc.text for loc in ET.fromstring(response.content).iter(f"{SITEMAP}loc")]
+    assert index.status_code == 200
+    shards = [loc.text for loc in ET.fromstring(index.content).iter(f"{SITEMAP}loc")]
+    assert shards and all(url.startswith("http://chongchuan.localhost/sitemap-") for url in shards)
+    locations = []
+    for shard in shards:
+        response = client.get(shard.removeprefix("http://chongchuan.localhost"), HTTP_HOST=HOST)
+        assert response.status_code == 200
+        locations += [loc.text for loc in ET.fromstring(response.content).iter(f"{SITEMAP}loc")]
     assert sorted(locations) == [
         "http://chongchuan.localhost/",
         "http://chongchuan.localhost/news/",

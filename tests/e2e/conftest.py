@@ -2,7 +2,8 @@
 
 `demo_server` builds it once for the e2e package: a fresh database (a temporary SQLite file, or,
 when DATABASE_URL points to PostgreSQL, a database of its own that is dropped at the end),
-`migrate`, `load_demo --port`, `collectstatic`, then Granian on a free port. The city portal
+`migrate`, `load_demo --port`, `collectstatic`, `rebuild_sites`, then `manage.py serve` on a free port
+(as `make run`: the front serves published files, the application the rest). The city portal
 answers on http://localhost:PORT/, district and department sites on http://<slug>.localhost:PORT/
 (Chromium resolves *.localhost to loopback by itself).
 
@@ -164,7 +165,7 @@ def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"granian exited {process.returncode} while starting; end of {log}:\n{tail(log)}",
+                f"the server exited {process.returncode} while starting; end of {log}:\n{tail(log)}",
                 pytrace=False,
             )
         try:
@@ -175,7 +176,7 @@ def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
         except OSError:
             time.sleep(0.2)
     pytest.fail(
-        f"granian did not answer on port {port} within {SERVER_START_SECONDS} s; end of {log}:\n{tail(log)}"
+        f"the server did not answer on port {port} within {SERVER_START_SECONDS} s; end of {log}:\n{tail(log)}"
     )
 
 
@@ -198,6 +199,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             "GOVSITE_SECURE_COOKIES": "0",
             "GOVSITE_STATIC_ROOT": str(static_root),
             "GOVSITE_MEDIA_ROOT": str(media_root),
+            "GOVSITE_PUBLISH_ROOT": str(workdir / "publish"),
+            "GOVSITE_PUBLISH_VAULT": str(workdir / "vault"),
+            "GOVSITE_TAMPER_INTERVAL": "3600",
             "GOVSITE_ADMIN_BASE_URL": f"http://localhost:{port}",
             "PYTHONUNBUFFERED": "1",
         }
@@ -206,13 +210,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         run_manage(["load_demo", "--port", str(port)], env, log)
         run_manage(["collectstatic", "--no-input", "-v", "0"], env, log)
 
-        granian = shutil.which("granian", path=str(BIN)) or "granian"
-        command = [
-            granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--blocking-threads", "4",
-            "--static-path-route", "/static", "--static-path-mount", str(static_root),
-            "govsite.wsgi:application",
-        ]  # fmt: skip
+        run_manage(["rebuild_sites"], env, log)
+        # As `make run` does: the front serves the published files, the application the rest.
+        command = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("ab") as out:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -222,7 +222,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -62,7 +62,11 @@ def nav_items(context) -> list[dict]:
     columns = context.get("nav_columns")
     if columns is None:
         root = site_root(context)
-        columns = root.get_children().live().in_menu().type(ColumnPage).specific() if root else []
+        columns = memo(
+            context,
+            ("nav", root.pk if root else None),
+            lambda: list(root.get_children().live().in_menu().type(ColumnPage).specific()) if root else [],
+        )
     current = _current_page(context)
     items = []
     for column in columns:
@@ -82,12 +86,37 @@ def category_column(context, code: str) -> ColumnPage | None:
     return ColumnPage.objects.live().descendant_of(root).filter(category_id=code).order_by("path").first()
 
 
-@register.simple_tag
-def breadcrumb_ancestors(page: Page) -> list[Page]:
+def memo(context, key: tuple, compute):
+    """Compute once per publishing run: the static publisher hands every request it renders the
+    same `render_cache`, so pages of one column share their ancestors and navigation. A request
+    from a browser has no cache and computes as usual."""
+    request = _request(context)
+    cache = getattr(request, "render_cache", None) if request is not None else None
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumb_ancestors(context, page: Page) -> list[Page]:
     """The pages above `page`, from its site's home page down (the tree root is not part of a site)."""
     if not isinstance(page, Page) or page.depth <= 2:
         return []
-    return list(page.get_ancestors().filter(depth__gte=2).specific())
+    parent_path = page.path[: -Page.steplen]
+    return memo(
+        context,
+        ("ancestors", parent_path),
+        lambda: list(page.get_ancestors().filter(depth__gte=2).specific()),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def parent_page(context, page: Page) -> Page | None:
+    """The page directly above `page` (its column, for the 指引 §1.5 ColumnName tag)."""
+    ancestors = breadcrumb_ancestors(context, page)
+    return ancestors[-1] if ancestors else None
 
 
 @register.simple_tag(takes_context=True)
@@ -279,3 +308,46 @@ def page_numbers(items) -> list:
         None if number == ellipsis else number
         for number in paginator.get_elided_page_range(items.number, on_each_side=2, on_ends=1)
     ]
+
+
+# --- rendering once per publishing run ------------------------------------------------------------
+
+
+class MemoNode(template.Node):
+    def __init__(self, nodelist, keys):
+        self.nodelist = nodelist
+        self.keys = keys
+
+    def render(self, context) -> str:
+        request = _request(context)
+        cache = getattr(request, "render_cache", None) if request is not None else None
+        if cache is None:
+            return self.nodelist.render(context)
+        key = ("block", id(self), *(expression.resolve(context) for expression in self.keys))
+        if key not in cache:
+            cache[key] = self.nodelist.render(context)
+        return cache[key]
+
+
+@register.tag("memo_block")
+def memo_block(parser, token) -> MemoNode:
+    """`{% memo_block key … %}…{% endmemo_block %}`: while the static publisher renders a batch of
+    pages, the part is rendered once per key (the header of a site, its navigation per section)
+    and reused; for a browser's request it renders as usual. The keys must name everything the
+    part shows."""
+    keys = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endmemo_block",))
+    parser.delete_first_token()
+    return MemoNode(nodelist, keys)
+
+
+@register.simple_tag(takes_context=True)
+def nav_state(context) -> str:
+    """What the navigation bar's highlighting depends on: the top-level column the current page is
+    in, and whether the page is that column or the home page (a key for `memo_block`)."""
+    template_name = getattr(getattr(context, "template", None), "name", "")
+    current = _current_page(context)
+    if current is None:
+        return f"{template_name}:none"
+    top = current.path[: Page.steplen * 3]
+    return f"{template_name}:{top}:{current.depth}" if current.depth <= 3 else f"{template_name}:{top}:in"

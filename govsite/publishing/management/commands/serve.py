@@ -1,0 +1,97 @@
+"""Serve the platform on one machine: `manage.py serve --port 8000` (what `make run` uses).
+
+Four processes, restarted if one stops:
+- the front (Granian RSGI, `govsite.publishing.front`) on PORT: published pages by host, the rest
+  proxied to the application;
+- the application (Granian WSGI) on PORT+1, bound to 127.0.0.1 only;
+- the publish worker, which writes static files after each approved change;
+- the tamper check, every GOVSITE_TAMPER_INTERVAL seconds (300 by default).
+
+The front does not depend on the application: stop the application and published pages are
+still served (docs/publishing.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+RESTART_DELAY = 2.0
+
+
+class Command(BaseCommand):
+    help = "启动前端静态服务、应用、发布队列和防篡改检查（开发与单机部署）。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="前端监听地址")
+        parser.add_argument("--port", type=int, default=8000, help="前端端口；应用使用下一个端口")
+        parser.add_argument("--front-workers", type=int, default=2, help="前端进程数")
+
+    def handle(self, *args, host: str, port: int, front_workers: int, **options) -> None:
+        commands = self.commands(host, port, front_workers)
+        environment = {
+            **os.environ,
+            "GOVSITE_APP_UPSTREAM": f"http://127.0.0.1:{port + 1}",
+            "GOVSITE_PUBLISH_ROOT": str(settings.PUBLISH_ROOT),
+            "GOVSITE_STATIC_ROOT": str(settings.STATIC_ROOT),
+            "GOVSITE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "GOVSITE_BEHIND_PROXY": "1",
+        }
+        running: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(signum, frame) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        self.stdout.write(f"前端 http://{host}:{port}/ ，应用 127.0.0.1:{port + 1}（Ctrl+C 退出）")
+        try:
+            while not stopping:
+                for name, command in commands.items():
+                    process = running.get(name)
+                    if process is None or process.poll() is not None:
+                        if process is not None:
+                            self.stderr.write(
+                                f"{name} 已退出（{process.returncode}），{RESTART_DELAY} 秒后重启"
+                            )
+                            time.sleep(RESTART_DELAY)
+                        running[name] = subprocess.Popen(command, env=environment, start_new_session=True)
+                time.sleep(0.5)
+        finally:
+            for process in running.values():
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in running.values():
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+    def commands(self, host: str, port: int, front_workers: int) -> dict[str, list[str]]:
+        bin_dir = Path(sys.executable).parent
+        granian = str(bin_dir / "granian")
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        interval = os.environ.get("GOVSITE_TAMPER_INTERVAL", "300")
+        return {
+            "前端": [
+                granian,
+                *f"--interface rsgi --host {host} --port {port} --workers {front_workers}".split(),
+                *["--log-level", "warning", "govsite.publishing.front:app"],
+            ],
+            "应用": [
+                granian,
+                *f"--interface wsgi --host 127.0.0.1 --port {port + 1} --workers 1".split(),
+                *["--blocking-threads", "4", "govsite.wsgi:application"],
+            ],
+            "发布队列": [*manage, "publish_worker"],
+            "防篡改检查": [*manage, "tamper_check", "--every", interval],
+        }
