@@ -222,7 +222,10 @@ class ColumnPage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         number = kwargs.get("archive_number")
-        listing = services.column_front(self) if number is None else services.column_archive(self, number)
+        if number is None:
+            listing = services.column_front(self)
+        else:
+            listing = services.column_archive(self, number, ordered_ids=self._ids_for_publishing(request))
         if listing is None:
             raise Http404("该页不存在")
         context["listing"] = listing
@@ -230,6 +233,19 @@ class ColumnPage(Page):
         context["items"] = listing.items
         context["subcolumns"] = self.get_children().live().public().type(ColumnPage).specific()
         return context
+
+    def _ids_for_publishing(self, request: HttpRequest) -> list[int] | None:
+        """While the static publisher renders (its requests carry a `render_cache`), the column's
+        item order is read once and shared by all its archive pages."""
+        from govsite.content import services
+
+        cache = getattr(request, "render_cache", None)
+        if cache is None:
+            return None
+        key = ("column-ids", self.pk)
+        if key not in cache:
+            cache[key] = services.column_ids_oldest_first(self)
+        return cache[key]
 
     def get_archive_url(self, number: int, request: HttpRequest | None = None) -> str:
         """Archive page `number` of the column (1 = oldest), served by `content.views.column_archive`."""

@@ -296,17 +296,30 @@ def column_front(column: ColumnPage) -> ColumnListing:
     return ColumnListing(items, None, total, has_newer=False, older_number=older)
 
 
-def column_archive(column: ColumnPage, number: int) -> ColumnListing | None:
+def column_ids_oldest_first(column: ColumnPage) -> list[int]:
+    """The ids of everything the column lists, oldest first (what archive page numbers count)."""
+    return list(column_items(column).order_by("first_published_at", "pk").values_list("pk", flat=True))
+
+
+def column_archive(
+    column: ColumnPage, number: int, ordered_ids: list[int] | None = None
+) -> ColumnListing | None:
     """Archive page `number` (1 = oldest), newest first within the page; None when it does not exist.
 
     The page never shows the total, so it changes only when one of its own items changes or, for
-    the newest page, when an item is added.
+    the newest page, when an item is added. `ordered_ids` (from `column_ids_oldest_first`) lets a
+    rebuild render every archive page of a long column without an OFFSET scan for each.
     """
     if number < 1:
         return None
     start = (number - 1) * column.per_page
-    oldest_first = column_items(column).order_by("first_published_at", "pk")
-    window = list(oldest_first[start : start + column.per_page + 1])
+    if ordered_ids is None:
+        oldest_first = column_items(column).order_by("first_published_at", "pk")
+        window = list(oldest_first[start : start + column.per_page + 1])
+    else:
+        window_ids = ordered_ids[start : start + column.per_page + 1]
+        found = {item.pk: item for item in column_items(column).filter(pk__in=window_ids)}
+        window = [found[pk] for pk in window_ids if pk in found]
     if not window:
         return None
     has_newer = len(window) > column.per_page

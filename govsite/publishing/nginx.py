@@ -96,7 +96,7 @@ def site_server(gov_site: GovSite, options: Options, header_file: str) -> str:
     listen = (
         f"listen {options.listen};"
         if options.http_only
-        else f"listen 443 ssl;\n    http2 on;\n    ssl_certificate /etc/ssl/govsite/{host}.crt;  # 证书占位：替换为本网站证书\n"
+        else f"listen 443 ssl http2;\n    ssl_certificate /etc/ssl/govsite/{host}.crt;  # 证书占位：替换为本网站证书\n"
         f"    ssl_certificate_key /etc/ssl/govsite/{host}.key;\n    ssl_protocols TLSv1.2 TLSv1.3;"
     )
     redirect = (

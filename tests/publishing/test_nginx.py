@@ -77,7 +77,7 @@ def test_generated_nginx_config_serves_published_pages_with_headers(published, t
 def test_tls_placeholders_are_written_for_production(published, tmp_path):
     call_command("nginx_config", output=str(tmp_path / "conf"))
     site_config = (tmp_path / "conf" / "sites" / "chongchuan.conf").read_text()
-    assert "listen 443 ssl;" in site_config
+    assert "listen 443 ssl http2;" in site_config
     assert "ssl_certificate /etc/ssl/govsite/chongchuan.localhost.crt;" in site_config
     assert "return 301 https://$host$request_uri;" in site_config
     assert "Strict-Transport-Security" in (tmp_path / "conf" / "govsite-headers.conf").read_text()
