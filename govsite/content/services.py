@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -351,8 +351,19 @@ def _site_pages(root: Page) -> QuerySet[Page]:
 def sitemap_shards(root: Page) -> list[int]:
     """The shard numbers that hold at least one page of this site; shard n holds page ids
     n*SITEMAP_SHARD_SIZE … (n+1)*SITEMAP_SHARD_SIZE-1, so a page never moves between shards."""
-    ids = _site_pages(root).values_list("pk", flat=True)
-    return sorted({pk // SITEMAP_SHARD_SIZE for pk in ids.iterator(chunk_size=5000)})
+    shards = (
+        _site_pages(root)
+        .annotate(shard=F("pk") / SITEMAP_SHARD_SIZE)
+        .order_by()
+        .values_list("shard", flat=True)
+        .distinct()
+    )
+    return sorted(shards)
+
+
+def sitemap_shard_has_pages(root: Page, shard: int) -> bool:
+    low = shard * SITEMAP_SHARD_SIZE
+    return _site_pages(root).filter(pk__gte=low, pk__lt=low + SITEMAP_SHARD_SIZE).exists()
 
 
 def sitemap_shard_of(page: Page) -> int:

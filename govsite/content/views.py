@@ -119,7 +119,14 @@ def _column_at(request: HttpRequest, column_path: str) -> ColumnPage:
     if site is None:
         raise Http404("栏目不存在")
     url_path = f"{site.root_page.url_path}{column_path}"
-    column = ColumnPage.objects.live().public().filter(url_path=url_path).first()
+    cache = getattr(request, "render_cache", None)  # the static publisher renders many of one column
+    key = ("column-at", url_path)
+    if cache is not None and key in cache:
+        column = cache[key]
+    else:
+        column = ColumnPage.objects.live().public().filter(url_path=url_path).first()
+        if cache is not None:
+            cache[key] = column
     if column is None:
         raise Http404("栏目不存在")
     return column

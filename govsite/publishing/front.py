@@ -8,7 +8,7 @@ It does not import Django, so it starts in a blink and keeps serving published p
 application is stopped or restarting (Art. 19: sites stay up). For each request it maps the Host
 header and path to `PUBLISH_ROOT/<host>/<path>` (`index.html` for a directory), picks the brotli or
 gzip copy the client accepts, and answers from a small in-memory cache validated by the file's
-inode and modification time, so a publish (an atomic rename) is seen at once. A moved page's old
+inode and modification time, so a publish (an atomic rename) is seen within 0.1 s. A moved page's old
 address answers 301 from its `.redirect` marker, a closed site's host redirects to its successor,
 and a path with no published file is proxied to the application (admin, search, forms, APIs).
 
@@ -22,6 +22,7 @@ import json
 import os
 import posixpath
 import stat
+import time
 from collections import OrderedDict
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -168,12 +169,27 @@ def _file_response(
     proto.response_bytes(200, headers, body)
 
 
+STAT_TTL = float(os.environ.get("GOVSITE_FRONT_STAT_TTL", "0.1"))
+STAT_ENTRIES = 65536
+_stats: dict[str, tuple[float, os.stat_result | None]] = {}
+
+
 def _stat(path: str) -> os.stat_result | None:
+    """The file's status, looked up again at most every STAT_TTL seconds (0.1 s): a busy page costs
+    no system call per request, and a new publish (an atomic rename) is seen within 0.1 s."""
+    now = time.monotonic()
+    known = _stats.get(path)
+    if known is not None and now - known[0] < STAT_TTL:
+        return known[1]
     try:
         info = os.stat(path)
+        info = info if stat.S_ISREG(info.st_mode) else None
     except OSError:
-        return None
-    return info if stat.S_ISREG(info.st_mode) else None
+        info = None
+    if len(_stats) >= STAT_ENTRIES:
+        _stats.clear()
+    _stats[path] = (now, info)
+    return info
 
 
 def serve_published(proto, scope, host: str, path: str) -> bool:

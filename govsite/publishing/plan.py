@@ -145,18 +145,19 @@ def plan_column_lists(plan: Plan, index: SiteIndex, column: ColumnPage, item: Co
         # Removing an item shifts every later archive page by one item; the newest may disappear.
         newest = content.archive_page_count(column)
         numbers = list(range(number, newest + 2))
+    pages = content.archive_page_count(column)
     for archive in numbers:
         path = f"{column_path}list_{archive}.html"
-        if content.column_archive(column, archive) is None:
-            plan.drop(site.pk, path)
-        else:
+        if 1 <= archive <= pages:
             plan.add(site.pk, path, column.pk)
+        else:
+            plan.drop(site.pk, path)
 
 
 def _plan_sitemap(plan: Plan, site: Site, page: Page) -> None:
     plan.add(site.pk, "/sitemap.xml")
     shard_path = f"/sitemap-{content.sitemap_shard_of(page)}.xml"
-    if content.sitemap_entries(site.root_page, content.sitemap_shard_of(page)):
+    if content.sitemap_shard_has_pages(site.root_page, content.sitemap_shard_of(page)):
         plan.add(site.pk, shard_path)
     else:
         plan.drop(site.pk, shard_path)
