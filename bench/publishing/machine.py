@@ -92,3 +92,15 @@ def cpu_idle_share(seconds: float = 1.0) -> float | None:
         return None
     total = total_after - total_before
     return round((idle_after - idle_before) / total, 3) if total else None
+
+
+def dirty_kib() -> int | None:
+    """Kernel page cache waiting to be written back (Dirty in /proc/meminfo), in KiB."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("Dirty:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

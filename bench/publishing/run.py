@@ -115,6 +115,10 @@ class Workspace:
         return env
 
 
+FRONT_RUNS = 3
+RUN_KEYS = ("requests_per_second", "p50_ms", "p90_ms", "p99_ms", "cpu_idle_share_before")
+
+
 def venv_tool(name: str) -> str:
     """A console script installed next to this Python (gunicorn, granian)."""
     candidate = Path(sys.executable).parent / name
@@ -542,6 +546,11 @@ class Benchmark:
         serving: dict[str, Any] = {"url_path": url_path, "host": SITE_HOST, "file_bytes": len(expected)}
         self.results.figures["serving"] = serving
         self.stop_front()
+        # The rebuilds just wrote some 400,000 files: let the kernel write them back now, so that the
+        # servers are measured serving, not competing with the page cache being flushed.
+        serving["dirty_kib_before_sync"] = machine.dirty_kib()
+        os.sync()
+        serving["dirty_kib_after_sync"] = machine.dirty_kib()
         self.measure_app_and_front(url_path, expected, serving)
         self.measure_nginx_peer(url_path, expected)
         self.measure_generated_nginx(url_path, expected, serving)
@@ -569,9 +578,15 @@ class Benchmark:
     def measure_front(self, app_port: int, url_path: str, expected: bytes, serving: dict) -> None:
         front, front_port = self.start_front(app_port)
         try:
-            serving["govsite_front"] = self.load_test(front_port, url_path, expected, same_bytes=True)
+            runs = [
+                self.load_test(front_port, url_path, expected, same_bytes=True) for _ in range(FRONT_RUNS)
+            ]
         finally:
             self.processes.stop(front)
+        # p99 over 10 s on 2 shared cores swings with the scheduler: the run with the median p99
+        # stands for the front, and every run is kept beside it.
+        median = sorted(runs, key=lambda run: run.get("p99_ms") or float("inf"))[len(runs) // 2]
+        serving["govsite_front"] = {**median, "runs": [{k: run.get(k) for k in RUN_KEYS} for run in runs]}
 
     def measure_app(self, app_port: int, url_path: str, expected: bytes) -> None:
         result = self.load_test(app_port, url_path, expected, same_bytes=False)
