@@ -434,12 +434,16 @@ def rebuild(
 
 
 def _run_batches(jobs: list[tuple[int, int, list]], workers: int) -> Iterable[tuple[int, str, list[str]]]:
-    if workers <= 1 or len(jobs) < 2:
-        yield from map(_rebuild_job, jobs)
-        return
-    connections.close_all()  # each forked process opens its own connection
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_rebuild_job, jobs)
+    _batch_state.clear()  # every rebuild starts from the database as it is now, in every process
+    try:
+        if workers <= 1 or len(jobs) < 2:
+            yield from map(_rebuild_job, jobs)
+            return
+        connections.close_all()  # each forked process opens its own connection
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_rebuild_job, jobs)
+    finally:
+        _batch_state.clear()
 
 
 _batch_state: dict = {}
