@@ -238,14 +238,11 @@ class ColumnPage(Page):
         """While the static publisher renders (its requests carry a `render_cache`), the column's
         item order is read once and shared by all its archive pages."""
         from govsite.content import services
+        from govsite.content.render_cache import per_run, run_cache
 
-        cache = getattr(request, "render_cache", None)
-        if cache is None:
+        if run_cache(request) is None:
             return None
-        key = ("column-ids", self.pk)
-        if key not in cache:
-            cache[key] = services.column_ids_oldest_first(self)
-        return cache[key]
+        return per_run(request, ("column-ids", self.pk), lambda: services.column_ids_oldest_first(self))
 
     def get_archive_url(self, number: int, request: HttpRequest | None = None) -> str:
         """Archive page `number` of the column (1 = oldest), served by `content.views.column_archive`."""

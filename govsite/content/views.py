@@ -12,6 +12,7 @@ from wagtail.models import Site
 
 from govsite.content import feeds, services
 from govsite.content.models import ColumnPage
+from govsite.content.render_cache import per_run
 
 MAX_URL_LENGTH = 2000
 
@@ -119,14 +120,11 @@ def _column_at(request: HttpRequest, column_path: str) -> ColumnPage:
     if site is None:
         raise Http404("栏目不存在")
     url_path = f"{site.root_page.url_path}{column_path}"
-    cache = getattr(request, "render_cache", None)  # the static publisher renders many of one column
-    key = ("column-at", url_path)
-    if cache is not None and key in cache:
-        column = cache[key]
-    else:
-        column = ColumnPage.objects.live().public().filter(url_path=url_path).first()
-        if cache is not None:
-            cache[key] = column
+    column = per_run(  # the static publisher renders many pages of one column
+        request,
+        ("column-at", url_path),
+        lambda: ColumnPage.objects.live().public().filter(url_path=url_path).first(),
+    )
     if column is None:
         raise Http404("栏目不存在")
     return column

@@ -28,6 +28,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import unquote
 
+from govsite.paths import PLATFORM_PREFIXES
 from govsite.security_defaults import PUBLIC_CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -239,8 +240,7 @@ def closed_site_location(host: str, path: str, query: str) -> str | None:
     except ValueError:
         return None
     suffix = f"?{query}" if query else ""
-    platform = ("/search/", "/leaving/", "/sitemap", "/error-report/", "/hudong/", "/archive/")
-    if path.startswith(platform):
+    if path.startswith(PLATFORM_PREFIXES):
         return f"{data['successor']}{path}{suffix}"
     return f"{data['archive'].rstrip('/')}{path}{suffix}"
 

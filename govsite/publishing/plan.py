@@ -20,7 +20,6 @@ from govsite.content.models import (
     ColumnPage,
     ColumnShare,
     ContentPage,
-    HomePage,
     InterpretationPage,
     PolicyDocumentPage,
 )
@@ -226,7 +225,3 @@ def site_list_urls(index: SiteIndex, site: Site) -> list[tuple[str, int | None]]
     for shard in content.sitemap_shards(site.root_page):
         urls.append((f"/sitemap-{shard}.xml", None))
     return urls
-
-
-def is_home(page: Page) -> bool:
-    return isinstance(page, HomePage)

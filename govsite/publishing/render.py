@@ -23,7 +23,6 @@ from govsite.sites.models import GovSite
 class Rendered:
     status: int
     body: bytes
-    location: str = ""
 
 
 class Renderer:
@@ -76,8 +75,6 @@ class Renderer:
 def _finish(response: HttpResponse) -> Rendered:
     if isinstance(response, SimpleTemplateResponse):
         response.render()
-    if response.status_code in (301, 302, 307, 308):
-        return Rendered(response.status_code, b"", response.get("Location", ""))
     if response.status_code != 200 or getattr(response, "streaming", False):
         return Rendered(response.status_code, b"")
     return Rendered(200, response.content)

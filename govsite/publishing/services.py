@@ -403,19 +403,21 @@ def rebuild(
     batch, so `resume=True` continues the last unfinished run after the URLs it already wrote.
     With `workers` > 1 the batches are rendered by that many processes, in order.
     """
-    run = _run_for(scope, resume)
-    if not scope:
-        discard_superseded_jobs(run.started_at)
+    cutoff = timezone.now()
     index = SiteIndex()
     renderer = Renderer()
+    urls_of = {site.pk: site_urls(index, site) for site in _sites_in_scope(scope, index)}
+    run = _run_for(scope, resume, total=sum(map(len, urls_of.values())))
+    if not scope:
+        discard_superseded_jobs(min(cutoff, run.started_at))
     jobs: list[tuple[int, int, list]] = []
     position = 0
-    for site in _sites_in_scope(scope, index):
-        sync_site_state(site, renderer.gov_site(site))
-        for batch in _batches(site_urls(index, site), REBUILD_BATCH):
+    for site_id, urls in urls_of.items():
+        sync_site_state(index.sites[site_id], renderer.gov_site(index.sites[site_id]))
+        for batch in _batches(urls, REBUILD_BATCH):
             position += len(batch)
             if position > run.done:
-                jobs.append((position, site.pk, batch))
+                jobs.append((position, site_id, batch))
     started = time.monotonic()
     done_before = run.done
     refused: list[str] = []
@@ -480,7 +482,7 @@ def discard_superseded_jobs(before) -> int:
     return len(superseded)
 
 
-def _run_for(scope: str, resume: bool) -> RebuildRun:
+def _run_for(scope: str, resume: bool, total: int) -> RebuildRun:
     if resume:
         unfinished = RebuildRun.objects.filter(scope=scope, status=RebuildRun.Status.RUNNING).first()
         if unfinished is not None:
@@ -488,8 +490,6 @@ def _run_for(scope: str, resume: bool) -> RebuildRun:
     RebuildRun.objects.filter(scope=scope, status=RebuildRun.Status.RUNNING).update(
         status=RebuildRun.Status.FAILED
     )
-    index = SiteIndex()
-    total = sum(len(site_urls(index, site)) for site in _sites_in_scope(scope, index))
     return RebuildRun.objects.create(scope=scope, total=total)
 
 

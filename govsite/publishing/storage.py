@@ -97,7 +97,6 @@ class Written:
     """What one write changed on disk: (relative path, sha256, size) of every file now there."""
 
     files: list[tuple[str, str, int]] = field(default_factory=list)
-    unchanged: int = 0
 
 
 def write(host: str, relative: str, data: bytes, known: dict[str, str]) -> Written:
@@ -108,7 +107,6 @@ def write(host: str, relative: str, data: bytes, known: dict[str, str]) -> Writt
     for path, body in variants(relative, data).items():
         digest = sha256(body)
         if known.get(path) == digest and (base / path).exists():
-            result.unchanged += 1
             continue
         if path == relative:
             keep_in_vault(digest, body)

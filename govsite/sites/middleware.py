@@ -10,13 +10,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from wagtail.models import Site
 
+from govsite.paths import PLATFORM_PREFIXES
 from govsite.sites import services
 from govsite.sites.models import GovSite
 
 DYNAMIC_PREFIXES = ("/admin/", "/static/", "/media/", "/documents/")
-# Paths that belong to the platform rather than to a site's page tree: a closed site hands them to
-# its successor as they are, instead of looking for them in the archive.
-PLATFORM_PREFIXES = ("/search/", "/leaving/", "/sitemap", "/error-report/", "/hudong/", "/archive/")
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"

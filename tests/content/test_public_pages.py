@@ -178,3 +178,28 @@ def test_leaving_notice_refuses_anything_but_a_web_address(client, county, targe
     if target:
         assert f'href="{target}' not in html
         assert "javascript:" not in html.lower()
+
+
+@pytest.mark.parametrize("path", ["/news/list_0.html", "/news/list_9.html", "/news/list_99999999999999.html"])
+def test_archive_page_that_does_not_exist_is_a_plain_404(client, county, path):
+    news = f.make_column(county.site.root_page, slug="news", per_page=2)
+    f.make_article(news, slug="only")
+
+    response = client.get(path, HTTP_HOST=HOST)
+
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
+def test_archive_pages_keep_their_items_when_newer_ones_arrive(client, county):
+    """Issue 4: list_1.html holds the oldest items for good; a new item goes to the newest page."""
+    news = f.make_column(county.site.root_page, slug="news", per_page=2)
+    for number in range(3):
+        f.make_article(news, slug=f"item{number}", title=f"稿件{number}")
+    before = client.get("/news/list_1.html", HTTP_HOST=HOST).content
+
+    f.make_article(news, slug="item3", title="稿件3")
+
+    assert client.get("/news/list_1.html", HTTP_HOST=HOST).content == before
+    newest = client.get("/news/list_2.html", HTTP_HOST=HOST).content.decode()
+    assert "稿件3" in newest and "稿件2" in newest

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.models import Page, Site
 
 from govsite.content.models import ColumnPage
+from govsite.content.render_cache import per_run, run_cache
 from govsite.content.services import is_external
 
 register = template.Library()
@@ -87,16 +88,9 @@ def category_column(context, code: str) -> ColumnPage | None:
 
 
 def memo(context, key: tuple, compute):
-    """Compute once per publishing run: the static publisher hands every request it renders the
-    same `render_cache`, so pages of one column share their ancestors and navigation. A request
-    from a browser has no cache and computes as usual."""
-    request = _request(context)
-    cache = getattr(request, "render_cache", None) if request is not None else None
-    if cache is None:
-        return compute()
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+    """Compute once per publishing run (pages of one column share their ancestors and navigation);
+    see `content.render_cache`."""
+    return per_run(_request(context), key, compute)
 
 
 @register.simple_tag(takes_context=True)
@@ -320,13 +314,10 @@ class MemoNode(template.Node):
 
     def render(self, context) -> str:
         request = _request(context)
-        cache = getattr(request, "render_cache", None) if request is not None else None
-        if cache is None:
+        if run_cache(request) is None:
             return self.nodelist.render(context)
         key = ("block", id(self), *(expression.resolve(context) for expression in self.keys))
-        if key not in cache:
-            cache[key] = self.nodelist.render(context)
-        return cache[key]
+        return per_run(request, key, lambda: self.nodelist.render(context))
 
 
 @register.tag("memo_block")
