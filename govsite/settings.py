@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "govsite.review",
     "govsite.accounts",
     "govsite.publishing",
+    "govsite.search",
     "django_tasks",
     "django_tasks_db",
     "wagtail.contrib.sitemaps",

@@ -35,6 +35,7 @@ from govsite.publishing.plan import (
     site_urls,
 )
 from govsite.publishing.render import Renderer
+from govsite.publishing.signals import change_published
 from govsite.review.services import revisions_passed_review
 from govsite.sites.models import GovSite
 
@@ -324,7 +325,17 @@ def run_job(
     )
     if outcome.refused:
         _audit_refusals(outcome.refused, page_id)
+    _announce(kind, page_id, snapshot or {})
     return record
+
+
+def _announce(kind: str, page_id: int | None, snapshot: dict) -> None:
+    """Tell followers (the search index) what changed; a follower's failure is logged, not fatal."""
+    for receiver, error in change_published.send_robust(
+        sender=run_job, kind=kind, page_id=page_id, snapshot=snapshot
+    ):
+        if isinstance(error, Exception):
+            logger.error("发布后续处理失败：%s：%s", receiver, error, exc_info=error)
 
 
 def _audit_refusals(refused: list[str], page_id: int | None) -> None:

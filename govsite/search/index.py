@@ -1,0 +1,202 @@
+"""The full-text side of the search index: SQLite FTS5 or a PostgreSQL tsvector with GIN.
+
+Both take pre-segmented tokens (see `text.index_tokens`), so neither database needs to know
+Chinese: FTS5's unicode61 tokenizer keeps a CJK word whole between spaces, and the tsvector is
+written from its text form (no text-search parser, no dependence on the database locale).
+
+A query is a `Match`: groups of alternatives that must all occur (synonyms are alternatives), and
+facet tags that must all occur. Retrieval is newest-first with a limit, so a word found in half a
+million documents costs no more than a rare one; ranking happens on those candidates
+(see `services.rank`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+TABLE = "govsearch_searchdocument"
+FTS = "govsearch_fts"
+TITLE_WEIGHT_PG = "A"
+TAG_WEIGHT_PG = "C"
+MAX_POSITION = 16383
+
+
+@dataclass
+class Match:
+    groups: list[list[str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not self.groups and not self.tags
+
+
+def vendor() -> str:
+    return connection.vendor
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+def create_schema(schema_editor) -> None:
+    """Create the full-text structures for the database in use (called by the migration)."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5("
+            f"title_tokens, body_tokens, tags, content='{TABLE}', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 0', detail='column')"
+        )
+    elif schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS govsearch_vector_gin ON {TABLE} USING gin (vector) "
+            "WITH (fastupdate = on)"
+        )
+
+
+def drop_schema(schema_editor) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(f"DROP TABLE IF EXISTS {FTS}")
+    elif schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS govsearch_vector_gin")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _quote_lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_text(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> str:
+    """The text form of a tsvector: title words weight A, body words D, facet tags C."""
+    parts = []
+    position = 0
+    for token in title_tokens:
+        position = min(position + 1, MAX_POSITION)
+        parts.append(f"{_quote_lexeme(token)}:{position}{TITLE_WEIGHT_PG}")
+    for token in body_tokens:
+        position = min(position + 1, MAX_POSITION)
+        parts.append(f"{_quote_lexeme(token)}:{position}")
+    parts.extend(f"{_quote_lexeme(tag)}:1{TAG_WEIGHT_PG}" for tag in tags)
+    return " ".join(parts)
+
+
+def before_write(doc_ids: list[int]) -> None:
+    """SQLite: remove the old FTS entries of rows about to be rewritten or deleted.
+
+    An external-content FTS5 table must be told the old values to forget them; they are read from
+    the document rows before those change.
+    """
+    if vendor() != "sqlite" or not doc_ids:
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(doc_ids, 500):
+            marks = ",".join("%s" for _ in chunk)
+            cursor.execute(
+                f"INSERT INTO {FTS}({FTS}, rowid, title_tokens, body_tokens, tags) "
+                f"SELECT 'delete', id, title_tokens, body_tokens, tags FROM {TABLE} WHERE id IN ({marks})",
+                chunk,
+            )
+
+
+def after_write(doc_ids: list[int]) -> None:
+    """SQLite: index the rows just written (PostgreSQL's GIN follows the vector column itself)."""
+    if vendor() != "sqlite" or not doc_ids:
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(doc_ids, 500):
+            marks = ",".join("%s" for _ in chunk)
+            cursor.execute(
+                f"INSERT INTO {FTS}(rowid, title_tokens, body_tokens, tags) "
+                f"SELECT id, title_tokens, body_tokens, tags FROM {TABLE} WHERE id IN ({marks})",
+                chunk,
+            )
+
+
+def rebuild_fts() -> None:
+    """SQLite: rebuild the FTS index from the document rows (after a bulk load)."""
+    if vendor() == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES('rebuild')")
+
+
+def optimize() -> None:
+    with connection.cursor() as cursor:
+        if vendor() == "sqlite":
+            cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES('optimize')")
+        elif vendor() == "postgresql":
+            cursor.execute(f"ANALYZE {TABLE}")
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts_expression(match: Match, title_only: bool = False) -> str:
+    columns = "title_tokens" if title_only else "{title_tokens body_tokens}"
+    parts = []
+    for group in match.groups:
+        alternatives = " OR ".join(_fts_phrase(word) for word in group)
+        parts.append(f"{columns} : ({alternatives})")
+    parts.extend(f"tags : {_fts_phrase(tag)}" for tag in match.tags)
+    return " AND ".join(parts)
+
+
+def tsquery_text(match: Match, title_only: bool = False) -> str:
+    weight = f":{TITLE_WEIGHT_PG}" if title_only else ""
+    parts = []
+    for group in match.groups:
+        alternatives = " | ".join(f"{_quote_lexeme(word)}{weight}" for word in group)
+        parts.append(f"({alternatives})")
+    parts.extend(f"{_quote_lexeme(tag)}:{TAG_WEIGHT_PG}" for tag in match.tags)
+    return " & ".join(parts)
+
+
+def newest_matches(match: Match, limit: int, title_only: bool = False) -> list[int]:
+    """Ids of the newest documents (highest id first) that match, at most `limit`."""
+    if match.is_empty() or (title_only and not match.groups):
+        return []
+    with connection.cursor() as cursor:
+        if vendor() == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {TABLE} WHERE vector @@ %s::tsquery ORDER BY id DESC LIMIT %s",
+                [tsquery_text(match, title_only), limit],
+            )
+        else:
+            cursor.execute(
+                f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT %s",
+                [fts_expression(match, title_only), limit],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+FACET_COLUMNS = ("site_id", "category", "ctype", "topic", "year", "issuer", "validity")
+
+
+def facet_rows(match: Match, cap: int) -> list[tuple]:
+    """Facet columns of the newest `cap` matching documents."""
+    if match.is_empty():
+        return []
+    columns = ", ".join(f"d.{name}" for name in FACET_COLUMNS)
+    with connection.cursor() as cursor:
+        if vendor() == "postgresql":
+            cursor.execute(
+                f"SELECT {columns} FROM {TABLE} d WHERE d.vector @@ %s::tsquery ORDER BY d.id DESC LIMIT %s",
+                [tsquery_text(match), cap],
+            )
+        else:
+            cursor.execute(
+                f"SELECT {columns} FROM (SELECT rowid AS rid FROM {FTS} WHERE {FTS} MATCH %s "
+                f"ORDER BY rowid DESC LIMIT %s) f JOIN {TABLE} d ON d.id = f.rid",
+                [fts_expression(match), cap],
+            )
+        return cursor.fetchall()
