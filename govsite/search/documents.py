@@ -305,6 +305,9 @@ def reindex(
     if site is None:
         _drop_orphans()
     index.optimize()
+    from govsite.search.services import refresh_vocabulary
+
+    refresh_vocabulary()
     run.finished_at = timezone.now()
     run.save(update_fields=["finished_at"])
     return run

@@ -708,3 +708,42 @@ def zero_results_report(days: int = 30, site: GovSite | None = None, limit: int 
         rows.values("query").annotate(total=Sum("zero_results"), last=Max("day")).order_by("-total")[:limit]
     )
     return [ZeroResultRow(row["query"], row["total"], row["last"]) for row in rows]
+
+
+VOCABULARY_TITLES = 100_000
+VOCABULARY_MIN_COUNT = 3
+VOCABULARY_SIZE = 5000
+
+
+def refresh_vocabulary() -> int:
+    """Learn the words people may look for: column names and words frequent in recent titles.
+
+    Called after a reindex; they feed suggestions, pinyin and corrections. Existing words keep
+    their weight (what people searched for), new ones start at their count in the titles.
+    """
+    from govsite.content.models import ColumnPage
+
+    counts: Counter = Counter()
+    titles = SearchDocument.objects.order_by("-id").values_list("title", flat=True)[:VOCABULARY_TITLES]
+    for title in titles.iterator(chunk_size=2000):
+        counts.update(
+            {word for word in text.query_words(title) if 2 <= len(word) <= 8 and text.has_chinese(word)}
+        )
+    too_common = max(VOCABULARY_MIN_COUNT, len(titles) // 10) if len(titles) >= 100 else len(titles) + 1
+    words = {
+        word: count
+        for word, count in counts.most_common(VOCABULARY_SIZE)
+        if VOCABULARY_MIN_COUNT <= count <= too_common
+    }
+    for title in ColumnPage.objects.live().values_list("title", flat=True).distinct():
+        words.setdefault(text.normalize(title), 1)
+    known = set(SearchTerm.objects.filter(term__in=list(words)).values_list("term", flat=True))
+    new = []
+    for word, count in words.items():
+        full, initials = text.pinyin_of(word)
+        if word not in known and full and len(word) <= 60:
+            new.append(
+                SearchTerm(term=word, pinyin=full[:200], initials=initials[:60], weight=count, source="title")
+            )
+    SearchTerm.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return len(new)
