@@ -25,6 +25,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from govsite.search.fields import SegmentedAutocompleteField, SegmentedSearchField
 from govsite.sites.models import Institution
 
 
@@ -383,8 +384,10 @@ class ContentPage(Page):
     ]
     search_fields = [
         *Page.search_fields,
-        index.SearchField("body"),
-        index.SearchField("summary"),
+        SegmentedSearchField("title", boost=2),
+        SegmentedAutocompleteField("title"),
+        SegmentedSearchField("body"),
+        SegmentedSearchField("summary"),
         index.SearchField("document_number"),
         index.FilterField("validity"),
     ]
