@@ -281,7 +281,8 @@ def _run(result: SearchResult, words: list[str]) -> None:
     result.pages = min(MAX_PAGES, math.ceil(result.total / query.per_page))
     start = (query.page - 1) * query.per_page
     chosen = ranked[start : start + query.per_page]
-    result.hits = [_hit(doc, match.groups, query.site, doc.page_id in pinned) for doc in chosen]
+    directory = site_directory()
+    result.hits = [_hit(doc, match.groups, query.site, doc.page_id in pinned, directory) for doc in chosen]
 
 
 def _retry(result: SearchResult, words: list[str]) -> None:
@@ -507,26 +508,32 @@ def _facet_labels(counters: dict[str, Counter]) -> dict[tuple[str, object], str]
 # --- showing results ---------------------------------------------------------------------------------
 
 
-def document_url(doc, current_site: GovSite | None) -> str:
+def document_url(doc, current_site: GovSite | None, directory: dict | None = None) -> str:
     """The document's address: a path on the same site, a full address on another."""
     if current_site is not None and doc.site_id == current_site.pk:
         return doc.path
-    root = _root_urls().get(doc.site_id, "")
-    return f"{root}{doc.path}"
+    directory = directory if directory is not None else site_directory()
+    return f"{directory.get(doc.site_id, ('', ''))[1]}{doc.path}"
 
 
-def _root_urls() -> dict[int, str]:
-    return {gov.pk: gov.site.root_url for gov in GovSite.objects.select_related("site") if gov.site_id}
+def site_directory() -> dict[int, tuple[str, str]]:
+    """Every site's name and root address, read once per search."""
+    return {
+        gov.pk: (gov.name, gov.site.root_url if gov.site_id else "")
+        for gov in GovSite.objects.select_related("site").only("name", "site__hostname", "site__port")
+    }
 
 
-def _hit(doc: Candidate, groups: list[list[str]], current_site: GovSite | None, pinned: bool) -> Hit:
+def _hit(
+    doc: Candidate, groups: list[list[str]], current_site: GovSite | None, pinned: bool, directory: dict
+) -> Hit:
     words = sorted({word for group in groups for word in group}, key=len, reverse=True)
     return Hit(
         page_id=doc.page_id,
-        url=document_url(doc, current_site),
+        url=document_url(doc, current_site, directory),
         title=highlight(doc.title, words),
         snippet=highlight(snippet_of(doc.body or "", words), words),
-        site_name=_site_names().get(doc.site_id, ""),
+        site_name=directory.get(doc.site_id, ("", ""))[0],
         column_title=doc.column_title,
         ctype=doc.ctype,
         published_at=doc.published_at,
@@ -535,10 +542,6 @@ def _hit(doc: Candidate, groups: list[list[str]], current_site: GovSite | None, 
         validity=doc.validity,
         pinned=pinned,
     )
-
-
-def _site_names() -> dict[int, str]:
-    return dict(GovSite.objects.values_list("pk", "name"))
 
 
 def snippet_of(body: str, words: list[str]) -> str:

@@ -16,6 +16,7 @@ from govsite.search.models import (
     QueryDay,
     ResultClick,
     SearchDocument,
+    SearchTerm,
     SearchWord,
     SynonymGroup,
 )
@@ -278,6 +279,7 @@ def test_art21_hot_searches_and_zero_results_report(sites):
 
 
 def test_art21_suggestions_by_characters_pinyin_and_initials():
+    SearchTerm.objects.all().delete()
     services.learn_term("社会保险", "test", weight=2)
     services.learn_term("社保", "test", weight=9)
 
