@@ -68,6 +68,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = PER_PAGE
     number: str = ""
+    literal: bool = False
     log: bool = True
 
     @property
@@ -243,7 +244,7 @@ def search(query: SearchQuery) -> SearchResult:
         _log(query, 1)
         return result
     words = text.query_words(query.text)
-    if query.text and not text.has_chinese(query.text):
+    if query.text and not query.literal and not text.has_chinese(query.text):
         meant = from_pinyin(query.text)
         if meant:
             result.pinyin_from, result.searched_for, words = query.text, meant, text.query_words(meant)

@@ -98,6 +98,7 @@ def test_art21_full_pinyin_and_initials_find_the_word(sites):
         assert result.searched_for == "社保", typed
         assert result.pinyin_from == typed
         assert result.total == 1
+    assert find("shebao", literal=True).total == 0, "the letters themselves can still be searched"
 
 
 def test_art21_mistyped_homophone_is_corrected(sites):
