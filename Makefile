@@ -25,6 +25,7 @@ run: install
 	$(BIN)/python manage.py load_demo --port $(PORT)
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python manage.py rebuild_sites
+	$(BIN)/python manage.py search_reindex
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Debian chromium and postgresql when root, axe-core from npm),

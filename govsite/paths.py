@@ -5,4 +5,4 @@ not load Django): a closed site hands these to its successor as they are, instea
 them in its archive.
 """
 
-PLATFORM_PREFIXES = ("/search/", "/leaving/", "/sitemap", "/error-report/", "/hudong/", "/archive/")
+PLATFORM_PREFIXES = ("/search/", "/api/", "/leaving/", "/sitemap", "/error-report/", "/hudong/", "/archive/")

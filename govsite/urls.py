@@ -21,7 +21,7 @@ urlpatterns = [
     ),
     path("hudong/", content_views.interaction, name="interaction"),
     path("hudong/<slug:channel>/", content_views.interaction, name="interaction_channel"),
-    path("search/", content_views.search, name="search"),
+    path("", include("govsite.search.urls")),
     path("leaving/", content_views.leaving_notice, name="leaving_notice"),
     path("error-report/", content_views.error_report_entry, name="error_report_entry"),
     path("archive/<slug:site_slug>/<path:page_path>", sites_views.archived_page, name="archived_page"),

@@ -232,20 +232,6 @@ def site_pages_for_map(home: Page) -> QuerySet[Page]:
     return Page.objects.live().public().descendant_of(home, inclusive=False).type(ColumnPage).specific()
 
 
-def search_site(root: Page, query: str) -> QuerySet[ContentPage]:
-    """Content of one site whose title, summary, keywords or document number contains the query."""
-    match = Q(title__icontains=query) | Q(summary__icontains=query) | Q(keywords__icontains=query)
-    match |= Q(document_number=query) | Q(index_number=query)
-    return (
-        ContentPage.objects.live()
-        .public()
-        .descendant_of(root)
-        .filter(match)
-        .specific()
-        .order_by("-first_published_at", "-pk")
-    )
-
-
 # --- stable column pagination (issue 4: the cost of one publish does not grow with the column) ------
 
 

@@ -1,11 +1,11 @@
-"""Public views that are not pages: sitemap, site map, the leaving notice, the error-report entrance."""
+"""Public views that are not pages: sitemap, site map, the leaving notice, the error-report entrance
+(search is `govsite.search.views`)."""
 
 from __future__ import annotations
 
 from html import escape
 from urllib.parse import urlsplit
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from wagtail.models import Site
@@ -79,25 +79,6 @@ def error_report_entry(request: HttpRequest) -> HttpResponse:
     """The “我为政府网站找错” entrance (Art. 18) that every page footer links to."""
     url = request.GET.get("url", "")[:MAX_URL_LENGTH]
     return render(request, "content/error_report.html", {"reported_url": url, "title": "我为政府网站找错"})
-
-
-MAX_QUERY_LENGTH = 100
-
-
-def search(request: HttpRequest) -> HttpResponse:
-    """Site search box target: matches titles, summaries and document numbers within this site.
-
-    A plain substring match, so a Chinese word inside an unspaced title is found; issue 5
-    replaces it with segmented, ranked search. Any input gives a normal page.
-    """
-    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
-    site = Site.find_for_request(request)
-    results = (
-        services.search_site(site.root_page, query) if site and query else services.ContentPage.objects.none()
-    )
-    paginator = Paginator(results, 20)
-    context = {"query": query, "results": paginator.get_page(request.GET.get("page")), "title": "站内搜索"}
-    return render(request, "content/search_results.html", context)
 
 
 INTERACTION_CHANNELS = {

@@ -2,7 +2,7 @@
 
 `demo_server` builds it once for the e2e package: a fresh database (a temporary SQLite file, or,
 when DATABASE_URL points to PostgreSQL, a database of its own that is dropped at the end),
-`migrate`, `load_demo --port`, `collectstatic`, `rebuild_sites`, then `manage.py serve` on a free port
+`migrate`, `load_demo --port`, `collectstatic`, `rebuild_sites`, `search_reindex`, then `manage.py serve` on a free port
 (as `make run`: the front serves published files, the application the rest). The city portal
 answers on http://localhost:PORT/, district and department sites on http://<slug>.localhost:PORT/
 (Chromium resolves *.localhost to loopback by itself).
@@ -159,25 +159,37 @@ def e2e_database(workdir: Path) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _answers(port: int, path: str) -> bool:
+    """Whether the server answers `path`; a 503 is the front saying the application is not up yet."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": f"localhost:{port}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5):
+            return True
+    except urllib.error.HTTPError as error:
+        return error.code != 503  # it answers; what it answers is for the tests to judge
+    except OSError:
+        return False
+
+
 def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
+    """Wait for the front (a published page), then for the application behind it (a dynamic path)."""
     deadline = time.monotonic() + SERVER_START_SECONDS
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"localhost:{port}"})
-    while time.monotonic() < deadline:
+    waiting = ["/", "/search/suggest/"]
+    while waiting and time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
                 f"the server exited {process.returncode} while starting; end of {log}:\n{tail(log)}",
                 pytrace=False,
             )
-        try:
-            with urllib.request.urlopen(request, timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers; what it answers is for the tests to judge
-        except OSError:
+        if _answers(port, waiting[0]):
+            waiting.pop(0)
+        else:
             time.sleep(0.2)
-    pytest.fail(
-        f"the server did not answer on port {port} within {SERVER_START_SECONDS} s; end of {log}:\n{tail(log)}"
-    )
+    if waiting:
+        pytest.fail(
+            f"the server did not answer {waiting[0]} on port {port} within {SERVER_START_SECONDS} s; "
+            f"end of {log}:\n{tail(log)}"
+        )
 
 
 @pytest.fixture(scope="package")
@@ -211,6 +223,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         run_manage(["collectstatic", "--no-input", "-v", "0"], env, log)
 
         run_manage(["rebuild_sites"], env, log)
+        run_manage(["search_reindex"], env, log)
         # As `make run` does: the front serves the published files, the application the rest.
         command = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("ab") as out:
