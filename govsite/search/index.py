@@ -2,7 +2,8 @@
 
 Both take pre-segmented tokens (see `text.index_tokens`), so neither database needs to know
 Chinese: FTS5's unicode61 tokenizer keeps a CJK word whole between spaces, and the tsvector is
-written from its text form (no text-search parser, no dependence on the database locale).
+built from an array of lexemes (`array_to_tsvector`: no text-search parser, no dependence on the
+database locale, no positions — ranking is done on the candidates, see `services.rank`).
 
 A query is a `Match`: groups of alternatives that must all occur (synonyms are alternatives), and
 facet tags that must all occur. Retrieval is newest-first with a limit, so a word found in half a
@@ -18,9 +19,6 @@ from django.db import connection
 
 TABLE = "govsearch_searchdocument"
 FTS = "govsearch_fts"
-TITLE_WEIGHT_PG = "A"
-TAG_WEIGHT_PG = "C"
-MAX_POSITION = 16383
 
 
 @dataclass
@@ -64,22 +62,23 @@ def drop_schema(schema_editor) -> None:
 # --- writing ------------------------------------------------------------------------------------
 
 
+TITLE_MARK = "t_"
+
+
 def _quote_lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_text(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> str:
-    """The text form of a tsvector: title words weight A, body words D, facet tags C."""
-    parts = []
-    position = 0
-    for token in title_tokens:
-        position = min(position + 1, MAX_POSITION)
-        parts.append(f"{_quote_lexeme(token)}:{position}{TITLE_WEIGHT_PG}")
-    for token in body_tokens:
-        position = min(position + 1, MAX_POSITION)
-        parts.append(f"{_quote_lexeme(token)}:{position}")
-    parts.extend(f"{_quote_lexeme(tag)}:1{TAG_WEIGHT_PG}" for tag in tags)
-    return " ".join(parts)
+def lexemes(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> list[str]:
+    """The lexemes of a document's tsvector (PostgreSQL): its words, its title words once more
+    with a mark (so a title-only match is an ordinary lexeme, no positions or weights needed), and
+    its facet tags. Tokens never contain "_" (see `text.index_tokens`), so the mark is unambiguous.
+    """
+    words = dict.fromkeys(title_tokens)
+    words.update(dict.fromkeys(body_tokens))
+    words.update(dict.fromkeys(TITLE_MARK + token for token in title_tokens))
+    words.update(dict.fromkeys(tags))
+    return [word[:2000] for word in words if word]
 
 
 def before_write(doc_ids: list[int]) -> None:
@@ -152,12 +151,12 @@ def fts_expression(match: Match, title_only: bool = False) -> str:
 
 
 def tsquery_text(match: Match, title_only: bool = False) -> str:
-    weight = f":{TITLE_WEIGHT_PG}" if title_only else ""
+    mark = TITLE_MARK if title_only else ""
     parts = []
     for group in match.groups:
-        alternatives = " | ".join(f"{_quote_lexeme(word)}{weight}" for word in group)
+        alternatives = " | ".join(_quote_lexeme(mark + word) for word in group)
         parts.append(f"({alternatives})")
-    parts.extend(f"{_quote_lexeme(tag)}:{TAG_WEIGHT_PG}" for tag in match.tags)
+    parts.extend(_quote_lexeme(tag) for tag in match.tags)
     return " & ".join(parts)
 
 

@@ -38,8 +38,8 @@ from govsite.sites.models import GovSite
 PER_PAGE = 10
 MAX_PAGES = 50
 FACET_CAP = 5000
-CANDIDATES = 200
-HEAD_CHARS = 1500
+CANDIDATES = 100
+HEAD_CHARS = 600
 SNIPPET_CHARS = 120
 HOT_DAYS = 30
 
@@ -442,7 +442,7 @@ def score(
     title = text.normalize(doc.title)
     value = 0.0
     if groups:
-        body = text.normalize(doc.body or "")
+        body = (doc.body or "").lower()
         in_title = sum(1 for group in groups if any(word in title for word in group))
         value += TITLE_WEIGHT * in_title / len(groups)
         frequency = [sum(body.count(word) for word in group) for group in groups]

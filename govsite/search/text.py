@@ -66,7 +66,10 @@ STOP_WORDS = frozenset(
 
 def normalize(text: str) -> str:
     """Full-width forms to half-width (NFKC) and lower case, as both index and query see text."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    text = text or ""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
 
 
 def is_word(token: str) -> bool:
@@ -76,7 +79,7 @@ def is_word(token: str) -> bool:
 def index_tokens(text: str) -> list[str]:
     """Search-engine-mode tokens of a document's text (punctuation and spaces dropped)."""
     text = normalize(text[:MAX_INDEXED_CHARS])
-    return [piece for token in _segmenter.cut_for_search(text, True) for piece in _WORD_RUN.findall(token)]
+    return [token for token in _segmenter.cut_for_search(text, True) if token.isalnum()]
 
 
 def query_words(text: str) -> list[str]:
@@ -84,7 +87,7 @@ def query_words(text: str) -> list[str]:
     text = normalize(text[:MAX_QUERY_CHARS])
     words: list[str] = []
     for token in _segmenter.cut(text, True):
-        for piece in _WORD_RUN.findall(token):
+        for piece in _WORD_RUN.findall(token) if not token.isalnum() else [token]:
             if piece not in words:
                 words.append(piece)
     meaningful = [word for word in words if word not in STOP_WORDS]
