@@ -50,3 +50,6 @@ def ensure_loaded(force: bool = False) -> None:
 def forget() -> None:
     """Make the next `ensure_loaded` look at the tables again (after an edit in this process)."""
     _state["checked"] = 0.0
+    from govsite.search.services import forget_cached
+
+    forget_cached()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 
 TABLE = "govsearch_searchdocument"
 FTS = "govsearch_fts"
@@ -164,17 +164,13 @@ def newest_matches(match: Match, limit: int, title_only: bool = False) -> list[i
     """Ids of the newest documents (highest id first) that match, at most `limit`."""
     if match.is_empty() or (title_only and not match.groups):
         return []
+    if vendor() == "postgresql":
+        return [row[0] for row in _pg_newest("d.id", tsquery_text(match, title_only), limit)]
     with connection.cursor() as cursor:
-        if vendor() == "postgresql":
-            cursor.execute(
-                f"SELECT id FROM {TABLE} WHERE vector @@ %s::tsquery ORDER BY id DESC LIMIT %s",
-                [tsquery_text(match, title_only), limit],
-            )
-        else:
-            cursor.execute(
-                f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT %s",
-                [fts_expression(match, title_only), limit],
-            )
+        cursor.execute(
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT %s",
+            [fts_expression(match, title_only), limit],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -186,16 +182,43 @@ def facet_rows(match: Match, cap: int) -> list[tuple]:
     if match.is_empty():
         return []
     columns = ", ".join(f"d.{name}" for name in FACET_COLUMNS)
+    if vendor() == "postgresql":
+        return _pg_newest(columns, tsquery_text(match), cap)
     with connection.cursor() as cursor:
-        if vendor() == "postgresql":
-            cursor.execute(
-                f"SELECT {columns} FROM {TABLE} d WHERE d.vector @@ %s::tsquery ORDER BY d.id DESC LIMIT %s",
-                [tsquery_text(match), cap],
-            )
-        else:
-            cursor.execute(
-                f"SELECT {columns} FROM (SELECT rowid AS rid FROM {FTS} WHERE {FTS} MATCH %s "
-                f"ORDER BY rowid DESC LIMIT %s) f JOIN {TABLE} d ON d.id = f.rid",
-                [fts_expression(match), cap],
-            )
+        cursor.execute(
+            f"SELECT {columns} FROM (SELECT rowid AS rid FROM {FTS} WHERE {FTS} MATCH %s "
+            f"ORDER BY rowid DESC LIMIT %s) f JOIN {TABLE} d ON d.id = f.rid",
+            [fts_expression(match), cap],
+        )
         return cursor.fetchall()
+
+
+FIRST_WINDOW = 16_384
+WINDOW_GROWTH = 8
+
+
+def _pg_newest(columns: str, tsquery: str, limit: int) -> list[tuple]:
+    """The newest matches on PostgreSQL, looked for in windows of the newest ids, widening.
+
+    A GIN index gives matches in no order, and checking the tsvector of row after row in id order
+    costs a decompression each. Within a window of ids, the GIN bitmap is combined with the
+    primary key's range and only the matching rows are read — their tsvector is never opened (the
+    bitmap is exact). A common word fills the first window; a rare one widens it a few times.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}")
+        top = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        window = FIRST_WINDOW
+        while True:
+            lower = top - window
+            cursor.execute(
+                f"SELECT {columns} FROM {TABLE} d WHERE d.vector @@ %s::tsquery AND d.id > %s "
+                "ORDER BY d.id DESC LIMIT %s",
+                [tsquery, lower, limit],
+            )
+            rows = cursor.fetchall()
+            if len(rows) >= limit or lower <= 0:
+                return rows
+            window *= WINDOW_GROWTH

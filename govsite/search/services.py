@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.html import escape
@@ -37,7 +38,7 @@ from govsite.sites.models import GovSite
 
 PER_PAGE = 10
 MAX_PAGES = 50
-FACET_CAP = 5000
+FACET_CAP = 2000
 CANDIDATES = 100
 HEAD_CHARS = 600
 SNIPPET_CHARS = 120
@@ -138,14 +139,38 @@ class SearchResult:
 # --- understanding the query -----------------------------------------------------------------------
 
 
+CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[float, object]] = {}
+
+
+def _cached(key: str, load):
+    """A small per-process cache of tables every search reads (synonyms, sites, categories)."""
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is None or now - hit[0] > CACHE_SECONDS:
+        hit = (now, load())
+        _cache[key] = hit
+    return hit[1]
+
+
+def forget_cached() -> None:
+    """Read those tables again on the next search (after an edit in this process)."""
+    _cache.clear()
+
+
+def _synonym_table() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for group in SynonymGroup.objects.filter(active=True):
+        words = group.word_list()
+        for word in words:
+            table.setdefault(word, [word])
+            table[word] += [other for other in words if other not in table[word]]
+    return table
+
+
 def synonyms_of(word: str) -> list[str]:
     """The word and its synonyms (社保 → 社保, 社会保险)."""
-    found = [word]
-    for group in SynonymGroup.objects.filter(active=True, words__contains=word):
-        words = group.word_list()
-        if word in words:
-            found += [other for other in words if other not in found]
-    return found
+    return list(_cached("synonyms", _synonym_table).get(word, [word]))
 
 
 def from_pinyin(query: str) -> str:
@@ -282,7 +307,7 @@ def _run(result: SearchResult, words: list[str]) -> None:
     result.pages = min(MAX_PAGES, math.ceil(result.total / query.per_page))
     start = (query.page - 1) * query.per_page
     chosen = ranked[start : start + query.per_page]
-    directory = site_directory()
+    directory = _cached("sites", site_directory)
     result.hits = [_hit(doc, match.groups, query.site, doc.page_id in pinned, directory) for doc in chosen]
 
 
@@ -390,16 +415,29 @@ CANDIDATE_COLUMNS = (
 
 
 def _load(ids: set[int]) -> list[Candidate]:
+    """The candidates' columns, with only the first `HEAD_CHARS` characters of the text."""
     if not ids:
         return []
-    from django.db.models.functions import Substr
-
-    rows = (
-        SearchDocument.objects.filter(id__in=list(ids))
-        .annotate(head=Substr("body", 1, HEAD_CHARS))
-        .values_list(*[("head" if name == "body" else name) for name in CANDIDATE_COLUMNS])
+    columns = ", ".join(
+        f"substr(body, 1, {HEAD_CHARS})" if name == "body" else name for name in CANDIDATE_COLUMNS
     )
-    return [Candidate(row) for row in rows]
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {index.TABLE} WHERE id IN ({marks})", list(ids))
+        rows = cursor.fetchall()
+    published = SearchDocument._meta.get_field("published_at")
+    position = CANDIDATE_COLUMNS.index("published_at")
+    return [Candidate(_converted(row, position, published)) for row in rows]
+
+
+def _converted(row: tuple, position: int, field) -> tuple:
+    """Raw rows carry SQLite's text dates: read them as Django would."""
+    value = row[position]
+    if isinstance(value, str):
+        value = field.to_python(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return (*row[:position], value, *row[position + 1 :])
 
 
 # --- ranking ---------------------------------------------------------------------------------------
@@ -463,11 +501,13 @@ def score(
 
 def facets_from(rows: list[tuple], selected: dict[str, str]) -> list[Facet]:
     columns = index.FACET_COLUMNS
-    counters = {column: Counter() for column in columns}
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            if value not in (None, ""):
-                counters[column][value] += 1
+    values_by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    counters = {}
+    for column, values in zip(columns, values_by_column, strict=True):
+        counter = Counter(values)
+        counter.pop(None, None)
+        counter.pop("", None)
+        counters[column] = counter
     labels = _facet_labels(counters)
     facets = []
     for key, label, _kind, column in FACETS:
@@ -489,14 +529,12 @@ def facets_from(rows: list[tuple], selected: dict[str, str]) -> list[Facet]:
 
 def _facet_labels(counters: dict[str, Counter]) -> dict[tuple[str, object], str]:
     labels: dict[tuple[str, object], str] = {}
-    if counters["site_id"]:
-        for pk, name in GovSite.objects.filter(pk__in=list(counters["site_id"])).values_list("pk", "name"):
-            labels[("site_id", pk)] = name
-    if counters["category"]:
-        for code, name in ColumnCategory.objects.filter(code__in=list(counters["category"])).values_list(
-            "code", "name"
-        ):
-            labels[("category", code)] = name
+    names = _cached("site_names", lambda: dict(GovSite.objects.values_list("pk", "name")))
+    for pk in counters["site_id"]:
+        labels[("site_id", pk)] = names.get(pk, str(pk))
+    categories = _cached("categories", lambda: dict(ColumnCategory.objects.values_list("code", "name")))
+    for code in counters["category"]:
+        labels[("category", code)] = categories.get(code, code)
     for code in counters["ctype"]:
         labels[("ctype", code)] = CTYPE_LABELS.get(code, code)
     for code in counters["validity"]:

@@ -1,0 +1,1 @@
+"""The stock Wagtail search peer's one model (bench/search only; never installed in govsite)."""
