@@ -131,7 +131,7 @@ SCHEMAS = {
             "total": {"type": "integer", "minimum": 0},
             "total_is_lower_bound": {
                 "type": "boolean",
-                "description": "为 true 时 total 是下限（“约 5000+ 条”）",
+                "description": "为 true 时 total 是下限（“约 2000+ 条”）",
             },
             "page": {"type": "integer", "minimum": 1},
             "pages": {"type": "integer", "minimum": 0, "maximum": services.MAX_PAGES},

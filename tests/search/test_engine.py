@@ -389,3 +389,20 @@ def test_art21_reindex_reports_progress_and_resumes(sites):
     assert run.done == 5 and run.finished_at is not None
     assert seen[-1] == (5, 5)
     assert find("工作简报").total == 5
+
+
+def test_art21_many_matches_are_counted_as_a_lower_bound_and_old_rare_ones_still_found(sites, monkeypatch):
+    from govsite.search import index
+
+    monkeypatch.setattr(services, "FACET_CAP", 5)
+    monkeypatch.setattr(index, "FIRST_WINDOW", 2)
+    old = doc(1, sites[0], "滨江公园提升改造", published_at=timezone.now() - datetime.timedelta(days=3000))
+    common = [doc(100 + n, sites[0], f"第{n}期政务动态", "全市政务动态") for n in range(12)]
+    documents.write_documents([old, *common])
+
+    many = find("政务动态")
+    assert many.total == 5 and many.total_is_lower_bound
+
+    rare = find("滨江公园")
+    assert rare.total == 1 and not rare.total_is_lower_bound
+    assert [hit.page_id for hit in rare.hits] == [1]
