@@ -59,14 +59,6 @@ class SearchDocument(models.Model):
     class Meta:
         verbose_name = "检索文档"
         verbose_name_plural = "检索文档"
-        indexes = [
-            # Facet counts read these columns for thousands of matches: from the index alone,
-            # without walking past the long text columns of each row (SQLite).
-            models.Index(
-                fields=["id", "site", "category", "ctype", "topic", "year", "issuer", "validity"],
-                name="govsearch_facets_cover",
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.title
