@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from wagtail.admin.auth import permission_denied
 
 from govsite.search import services
-from govsite.search.models import QueryDay
 
 PERIODS = (30, 90)
 REPORT_PERMISSION = "govsearch.view_queryday"
@@ -25,19 +20,6 @@ def can_read_reports(user) -> bool:
 def period_of(request: HttpRequest) -> int:
     value = request.GET.get("days", "")
     return int(value) if value in {str(days) for days in PERIODS} else PERIODS[0]
-
-
-def hot_query_counts(days: int, limit: int = 50) -> list[tuple[str, int]]:
-    """`services.hot_queries` (which queries are hot) with how often each was searched."""
-    queries = services.hot_queries(None, limit=limit, days=days)
-    since = timezone.localdate() - timedelta(days=days)
-    totals = dict(
-        QueryDay.objects.filter(day__gte=since, query__in=queries)
-        .values("query")
-        .annotate(total=Sum("searches"))
-        .values_list("query", "total")
-    )
-    return [(query, totals.get(query, 0)) for query in queries]
 
 
 def _report(request: HttpRequest, template: str, title: str, rows: list, days: int) -> HttpResponse:
@@ -59,4 +41,10 @@ def hot(request: HttpRequest) -> HttpResponse:
     if not can_read_reports(request.user):
         return permission_denied(request)
     days = period_of(request)
-    return _report(request, "search/admin/hot_queries.html", "热门检索词", hot_query_counts(days), days)
+    return _report(
+        request,
+        "search/admin/hot_queries.html",
+        "热门检索词",
+        services.hot_queries_with_counts(None, limit=50, days=days),
+        days,
+    )

@@ -196,12 +196,16 @@ def write_stream(batches: Iterable[list[DocumentData]]) -> int:
     pool, now = _segmenting_pool(), _now()
     pending: list = []
     written = 0
-    for batch in batches:
-        pending.append(pool.apply_async(_rows_of_chunk, ((batch, postgres, now),)))
-        if len(pending) > STREAM_AHEAD:
-            written += _write_rows(pending.pop(0).get(), postgres)
-    for result in pending:
-        written += _write_rows(result.get(), postgres)
+    index.defer_fulltext_index()
+    try:
+        for batch in batches:
+            pending.append(pool.apply_async(_rows_of_chunk, ((batch, postgres, now),)))
+            if len(pending) > STREAM_AHEAD:
+                written += _write_rows(pending.pop(0).get(), postgres)
+        for result in pending:
+            written += _write_rows(result.get(), postgres)
+    finally:
+        index.ensure_fulltext_index()
     return written
 
 
@@ -368,6 +372,7 @@ def reindex(
         run = ReindexRun.objects.create(scope=scope, total=pages.count())
     builder = DocumentBuilder()
     started, done_here = time.monotonic(), 0
+    index.defer_fulltext_index()
     while True:
         ids = list(pages.filter(pk__gt=run.done_up_to).order_by("pk").values_list("pk", flat=True)[:batch])
         if not ids:
@@ -382,6 +387,7 @@ def reindex(
             report(
                 ReindexProgress(run.done, max(run.total, run.done), done_here / elapsed if elapsed else 0.0)
             )
+    index.ensure_fulltext_index()
     if site is None:
         _drop_orphans()
     index.optimize()

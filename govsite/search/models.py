@@ -9,18 +9,11 @@ from govsite.sites.models import GovSite
 
 
 class TsVectorField(models.TextField):
-    """A PostgreSQL tsvector written from its text form; unused (NULL) on SQLite, which has FTS5."""
+    """A PostgreSQL tsvector, written only by `documents._write_rows` (from an array of lexemes);
+    unused (NULL) on SQLite, which has FTS5."""
 
     def db_type(self, connection):
         return "tsvector" if connection.vendor == "postgresql" else "text"
-
-    def get_placeholder(self, value, compiler, connection):
-        return "%s::tsvector" if connection.vendor == "postgresql" else "%s"
-
-    def select_format(self, compiler, sql, params):
-        if compiler.connection.vendor == "postgresql":
-            return f"{sql}::text", params
-        return sql, params
 
 
 class SearchDocument(models.Model):

@@ -285,7 +285,7 @@ def _run(result: SearchResult, words: list[str]) -> None:
     if query.text and not words:
         return
     match = build_match(words, query)
-    rows = _facet_rows(match, query)
+    ids, rows = _matches(match, query)
     result.words = words
     result.total = len(rows)
     result.total_is_lower_bound = len(rows) >= FACET_CAP
@@ -294,8 +294,10 @@ def _run(result: SearchResult, words: list[str]) -> None:
         return
     wanted = query.page * query.per_page
     limit = max(CANDIDATES, wanted * 4)
-    candidates = set(_newest(match, query, limit))
-    if match.groups and query.sort == "relevance":
+    candidates = set(
+        ids[:limit] if limit <= len(ids) or len(ids) < FACET_CAP else _newest(match, query, limit)
+    )
+    if match.groups and query.sort == "relevance" and not query.number:
         candidates |= set(_newest(match, query, limit, title_only=True))
     clicks = clicks_for(result.searched_for)
     pinned = pinned_for(result.searched_for, query.scope_site)
@@ -324,10 +326,13 @@ def _retry(result: SearchResult, words: list[str]) -> None:
         _run(result, finer)
 
 
-def _facet_rows(match: index.Match, query: SearchQuery) -> list[tuple]:
-    if query.number:
-        return _number_rows(match, query)
-    return index.facet_rows(match, FACET_CAP)
+def _matches(match: index.Match, query: SearchQuery) -> tuple[list[int], list[tuple]]:
+    """The newest matches (at most FACET_CAP): their ids, newest first, and their facet columns.
+
+    The same rows give the counts and the first text candidates, so one query serves both.
+    """
+    rows = _number_rows(match, query) if query.number else index.facet_rows(match, FACET_CAP)
+    return [row[0] for row in rows], [row[1:] for row in rows]
 
 
 def _number_rows(match: index.Match, query: SearchQuery) -> list[tuple]:
@@ -337,9 +342,10 @@ def _number_rows(match: index.Match, query: SearchQuery) -> list[tuple]:
     rows = _filter_fields(rows, query)
     ids = list(rows.order_by("-id").values_list("id", flat=True)[:FACET_CAP])
     if match.groups:
-        ids = [doc_id for doc_id in ids if doc_id in set(index.newest_matches(match, FACET_CAP))]
-    query._number_ids = ids  # type: ignore[attr-defined]
-    return list(SearchDocument.objects.filter(id__in=ids).order_by("-id").values_list(*index.FACET_COLUMNS))
+        matching = set(index.newest_matches(match, FACET_CAP))
+        ids = [doc_id for doc_id in ids if doc_id in matching]
+    documents = SearchDocument.objects.filter(id__in=ids).order_by("-id")
+    return list(documents.values_list("id", *index.FACET_COLUMNS))
 
 
 def _filter_fields(rows, query: SearchQuery):
@@ -353,7 +359,7 @@ def _filter_fields(rows, query: SearchQuery):
 
 def _newest(match: index.Match, query: SearchQuery, limit: int, title_only: bool = False) -> list[int]:
     if query.number:
-        return getattr(query, "_number_ids", [])[:limit]
+        return _matches(match, query)[0][:limit]
     return index.newest_matches(match, limit, title_only=title_only)
 
 
@@ -705,6 +711,13 @@ def learn_term(term: str, source: str, weight: int = 1) -> None:
 
 def hot_queries(site: GovSite | None, limit: int = 10, days: int = HOT_DAYS) -> list[str]:
     """The most searched queries that found something, over the last `days` days."""
+    return [query for query, _total in hot_queries_with_counts(site, limit, days)]
+
+
+def hot_queries_with_counts(
+    site: GovSite | None, limit: int = 10, days: int = HOT_DAYS
+) -> list[tuple[str, int]]:
+    """`hot_queries` with how often each was searched (the operator's report)."""
     since = timezone.localdate() - timedelta(days=days)
     rows = QueryDay.objects.filter(day__gte=since)
     if site is not None:
@@ -715,7 +728,7 @@ def hot_queries(site: GovSite | None, limit: int = 10, days: int = HOT_DAYS) -> 
         .filter(total__gt=F("empty"))
         .order_by("-total", "query")[:limit]
     )
-    return [row["query"] for row in rows]
+    return [(row["query"], row["total"]) for row in rows]
 
 
 def suggest(prefix: str, limit: int = 8) -> list[str]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from govsite.search import documents, services
+from govsite.search import documents, index, services
 from govsite.search.documents import DocumentData
 from govsite.search.models import (
     PinnedResult,
@@ -406,3 +407,18 @@ def test_art21_many_matches_are_counted_as_a_lower_bound_and_old_rare_ones_still
     rare = find("滨江公园")
     assert rare.total == 1 and not rare.total_is_lower_bound
     assert [hit.page_id for hit in rare.hits] == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_art21_a_fresh_bulk_build_ends_with_its_full_text_index(sites):
+    """On PostgreSQL a fresh build loads the rows first and builds the GIN index once at the end;
+    whatever the database, the documents are found afterwards and the index is in place."""
+    batches = [[doc(page_id, sites[0], f"第{page_id}号通知", SENTENCE) for page_id in range(1, 4)]]
+
+    assert documents.write_stream(batches) == 3
+
+    assert find("惠企政策").total == 3
+    if index.vendor() == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [index.GIN_INDEX])
+            assert cursor.fetchone()[0]
