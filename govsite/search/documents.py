@@ -12,11 +12,12 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Max, prefetch_related_objects
 from django.utils import timezone
 from django.utils.html import strip_tags
 from wagtail.models import Page, PageViewRestriction
@@ -162,15 +163,26 @@ _PUBLISHED = SearchDocument._meta.get_field("published_at")
 _INDEXED = SearchDocument._meta.get_field("indexed_at")
 
 
-def _upsert_sql(postgres: bool) -> str:
-    columns = ", ".join(WRITE_COLUMNS) + (", vector" if postgres else "")
-    marks = ", ".join(["%s"] * len(WRITE_COLUMNS)) + (", array_to_tsvector(%s::text[])" if postgres else "")
+def _upsert_sql() -> str:
+    columns = ", ".join(WRITE_COLUMNS)
+    marks = ", ".join(["%s"] * len(WRITE_COLUMNS))
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in WRITE_COLUMNS[1:])
-    if postgres:
-        updates += ", vector = EXCLUDED.vector"
     return (
         f"INSERT INTO {index.TABLE} ({columns}, clicks) VALUES ({marks}, 0) "
         f"ON CONFLICT (page_id) DO UPDATE SET {updates}"
+    )
+
+
+_VECTOR_SOURCES = tuple(WRITE_COLUMNS.index(name) for name in index.FACET_COLUMNS)
+
+
+def _vector_sql() -> str:
+    columns = ", ".join(index.FACET_COLUMNS)
+    marks = ", ".join(["%s"] * len(index.FACET_COLUMNS))
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*index.FACET_COLUMNS, "vector"))
+    return (
+        f"INSERT INTO {index.VECTOR_TABLE} (id, {columns}, vector) "
+        f"VALUES (%s, {marks}, array_to_tsvector(%s::text[])) ON CONFLICT (id) DO UPDATE SET {updates}"
     )
 
 
@@ -190,23 +202,93 @@ def write_stream(batches: Iterable[list[DocumentData]]) -> int:
     """Write batch after batch while the next ones are segmented in worker processes.
 
     For a bulk build (a full reindex, a benchmark): the database work of one batch overlaps the
-    segmentation of the next `STREAM_AHEAD` batches. Returns how many documents were written.
+    segmentation of the next `STREAM_AHEAD` batches. On PostgreSQL, a fresh build loads rows
+    without the GIN index and builds each partition's index in the background once the load has
+    moved past it (`index.defer_fulltext_index`). Returns how many documents were written.
     """
     postgres = index.vendor() == "postgresql"
     pool, now = _segmenting_pool(), _now()
     pending: list = []
     written = 0
-    index.defer_fulltext_index()
+    indexer = _PartitionIndexer() if index.defer_fulltext_index() else None
     try:
         for batch in batches:
             pending.append(pool.apply_async(_rows_of_chunk, ((batch, postgres, now),)))
             if len(pending) > STREAM_AHEAD:
-                written += _write_rows(pending.pop(0).get(), postgres)
+                written += _write_batch(pending.pop(0).get(), postgres, indexer)
         for result in pending:
-            written += _write_rows(result.get(), postgres)
+            written += _write_batch(result.get(), postgres, indexer)
     finally:
+        if indexer is not None:
+            indexer.finish()
         index.ensure_fulltext_index()
     return written
+
+
+def _write_batch(rows: list[tuple], postgres: bool, indexer: _PartitionIndexer | None) -> int:
+    if indexer is None:
+        return _write_rows(rows, postgres)
+    fresh = [row for row in rows if row[0] not in indexer.seen]
+    indexer.seen.update(row[0] for row in fresh)
+    fresh_ids = {row[0] for row in fresh}
+    again = [row for row in rows if row[0] not in fresh_ids]
+    written = _copy_rows(fresh) + _write_rows(again, postgres)
+    indexer.catch_up()
+    return written
+
+
+def _copy_rows(rows: list[tuple]) -> int:
+    """PostgreSQL, fresh build: new documents with COPY (ids drawn from the table's sequence).
+
+    Only for pages not yet in the index (a fresh build has none); `_write_rows` handles the rest.
+    """
+    if not rows:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [index.TABLE, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        index.ensure_partitions(max(ids), cursor)
+        with cursor.copy(f"COPY {index.TABLE} (id, {', '.join(WRITE_COLUMNS)}, clicks) FROM STDIN") as copy:
+            for doc_id, row in zip(ids, rows, strict=True):
+                copy.write_row((doc_id, *row[: len(WRITE_COLUMNS)], 0))
+        columns = ", ".join(index.FACET_COLUMNS)
+        with cursor.copy(f"COPY {index.VECTOR_TABLE} (id, {columns}, vector) FROM STDIN") as copy:
+            for doc_id, row in zip(ids, rows, strict=True):
+                facets = (row[position] for position in _VECTOR_SOURCES)
+                copy.write_row((doc_id, *facets, index.tsvector_text(row[-1])))
+    return len(rows)
+
+
+class _PartitionIndexer:
+    """Builds the GIN index of each partition a fresh build has filled, in a background thread."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.started: set[str] = set()
+        self.futures: list = []
+        self.seen: set[int] = set()  # page ids written so far
+
+    def catch_up(self) -> None:
+        top = SearchDocument.objects.aggregate(top=Max("id"))["top"] or 0
+        for partition in index.finished_partitions(top):
+            if partition not in self.started:
+                self.started.add(partition)
+                self.futures.append(self.pool.submit(self._build, partition))
+
+    @staticmethod
+    def _build(partition: str) -> None:
+        try:
+            index.build_partition_index(partition)
+        finally:
+            connection.close()
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.futures:
+            future.result()
 
 
 def _now():
@@ -220,11 +302,22 @@ def _write_rows(rows: list[tuple], postgres: bool) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         existing = list(SearchDocument.objects.filter(page_id__in=page_ids).values_list("id", flat=True))
         index.before_write(existing)
-        cursor.executemany(_upsert_sql(postgres), rows)
-        if not postgres:
-            ids = list(SearchDocument.objects.filter(page_id__in=page_ids).values_list("id", flat=True))
-            index.after_write(ids)
+        cursor.executemany(_upsert_sql(), [row[: len(WRITE_COLUMNS)] for row in rows])
+        ids = dict(SearchDocument.objects.filter(page_id__in=page_ids).values_list("page_id", "id"))
+        if postgres:
+            _write_vectors(cursor, rows, ids)
+        else:
+            index.after_write(list(ids.values()))
     return len(rows)
+
+
+def _write_vectors(cursor, rows: list[tuple], ids: dict[int, int]) -> None:
+    """PostgreSQL: each document's lexemes and facet columns into its id's partition."""
+    index.ensure_partitions(max(ids.values()), cursor)
+    cursor.executemany(
+        _vector_sql(),
+        [(ids[row[0]], *(row[position] for position in _VECTOR_SOURCES), row[-1]) for row in rows],
+    )
 
 
 def remove_documents(page_ids: Iterable[int]) -> int:
@@ -234,7 +327,7 @@ def remove_documents(page_ids: Iterable[int]) -> int:
     with transaction.atomic():
         ids = list(SearchDocument.objects.filter(page_id__in=page_ids).values_list("id", flat=True))
         index.before_write(ids)
-        SearchDocument.objects.filter(id__in=ids).delete()
+        SearchDocument.objects.filter(id__in=ids).delete()  # and their SearchVector rows
     return len(ids)
 
 

@@ -13,11 +13,14 @@ million documents costs no more than a rare one; ranking happens on those candid
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
 TABLE = "govsearch_searchdocument"
+VECTOR_TABLE = "govsearch_vector"  # PostgreSQL: lexemes and facet columns, partitioned by id
+PARTITION_IDS = 131_072  # document ids per partition (one GIN index each)
 FTS = "govsearch_fts"
 FACETS_INDEX = "govsearch_facets_cover"  # SQLite: the facet columns by id (migration 0004)
 
@@ -39,30 +42,58 @@ def vendor() -> str:
 
 
 GIN_INDEX = "govsearch_vector_gin"
-GIN_SQL = f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {TABLE} USING gin (vector) WITH (fastupdate = on)"
+GIN_SQL = (
+    f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON {VECTOR_TABLE} USING gin (vector) WITH (fastupdate = on)"
+)
+VECTOR_TABLE_SQL = (
+    f"CREATE TABLE {VECTOR_TABLE} (id bigint NOT NULL PRIMARY KEY, site_id bigint NULL, "
+    "category varchar(40) NOT NULL, ctype varchar(20) NOT NULL, topic varchar(60) NOT NULL, "
+    "year smallint NULL CHECK (year >= 0), issuer varchar(100) NOT NULL, validity varchar(16) NOT NULL, "
+    "vector tsvector NULL) PARTITION BY RANGE (id)"
+)
 BULK_MEMORY = "1GB"  # maintenance_work_mem for building the GIN index at the end of a fresh build
 
 
 def create_schema(schema_editor) -> None:
-    """Create the full-text structures for the database in use (called by the migration)."""
+    """SQLite: create the FTS5 table (called by migration 0002). PostgreSQL's full-text side is the
+    partitioned `govsearch_vector` table of migration 0005."""
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5("
             f"title_tokens, body_tokens, tags, content='{TABLE}', content_rowid='id', "
             "tokenize='unicode61 remove_diacritics 0', detail='column')"
         )
-    elif schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GIN_SQL)
+
+
+def partition_name(number: int) -> str:
+    return f"{VECTOR_TABLE}_p{number}"
+
+
+def ensure_partitions(top_id: int, cursor) -> None:
+    """PostgreSQL: make sure a partition exists for every id up to `top_id` (and one beyond it).
+
+    Partition n holds ids from n × PARTITION_IDS up to the next multiple; a new partition gets the
+    parent's GIN index by itself.
+    """
+    for number in range(top_id // PARTITION_IDS + 2):
+        cursor.execute("SELECT to_regclass(%s) IS NULL", [partition_name(number)])
+        if cursor.fetchone()[0]:
+            low, high = number * PARTITION_IDS, (number + 1) * PARTITION_IDS
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {partition_name(number)} PARTITION OF {VECTOR_TABLE} "
+                f"FOR VALUES FROM ({low}) TO ({high})"
+            )
 
 
 def defer_fulltext_index() -> bool:
     """PostgreSQL, fresh build: drop the GIN index while an empty index table is filled.
 
     Keeping a GIN index up to date row by row costs far more than building it once from all rows
-    (the 1M-document build ran at 573 documents/s with it, see bench/results/search.json). Only an
-    empty table is built this way, so no search loses its index while documents exist;
-    `ensure_fulltext_index` puts it back at the end, and again after an interrupted build. Inside
-    a caller's transaction nothing is dropped: the index is kept up to date row by row.
+    (a 1M-document build ran at 573 documents/s with it). Only an empty table is built this way,
+    so no search loses its index while documents exist; each partition's index is built as soon
+    as the build has moved past it (`write_stream`), and `ensure_fulltext_index` completes the
+    rest at the end, or after an interrupted build. Inside a caller's transaction nothing is
+    dropped: the index is kept up to date row by row.
     """
     if vendor() != "postgresql" or connection.in_atomic_block:
         return False
@@ -74,22 +105,92 @@ def defer_fulltext_index() -> bool:
     return True
 
 
-def ensure_fulltext_index() -> None:
-    """PostgreSQL: (re)create the GIN index if it is missing, with memory for a bulk build."""
-    if vendor() != "postgresql":
-        return
+def _gin_sql(name: str, table: str, only: bool = False) -> str:
+    target = f"ONLY {table}" if only else table
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {target} USING gin (vector) WITH (fastupdate = on)"
+
+
+_PARTITIONS_WITHOUT_GIN = f"""
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = '{VECTOR_TABLE}'::regclass AND NOT EXISTS (
+    SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_am a ON a.oid = ic.relam
+    WHERE x.indrelid = c.oid AND a.amname = 'gin')
+ORDER BY c.relname
+"""
+
+_UNATTACHED_GIN = f"""
+SELECT ic.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_index x ON x.indrelid = c.oid JOIN pg_class ic ON ic.oid = x.indexrelid
+JOIN pg_am a ON a.oid = ic.relam
+WHERE i.inhparent = '{VECTOR_TABLE}'::regclass AND a.amname = 'gin'
+AND NOT EXISTS (SELECT 1 FROM pg_inherits j WHERE j.inhrelid = x.indexrelid)
+"""
+
+
+def build_partition_index(partition: str) -> None:
+    """PostgreSQL: build one partition's GIN index (a bulk build does several side by side)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NULL", [GIN_INDEX])
-        if cursor.fetchone()[0]:
-            cursor.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
-            cursor.execute(GIN_SQL)
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+        cursor.execute(_gin_sql(f"{partition}_gin", partition))
+
+
+def index_is_whole() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [GIN_INDEX])
+        row = cursor.fetchone()
+        return bool(row and row[0])
+
+
+def finished_partitions(top_id: int) -> list[str]:
+    """Partitions wholly below the one `top_id` falls in: a bulk build will not touch them again."""
+    return [partition_name(number) for number in range(top_id // PARTITION_IDS)]
+
+
+def partitions_without_index() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PARTITIONS_WITHOUT_GIN)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def ensure_fulltext_index(workers: int = 2) -> None:
+    """PostgreSQL: give every partition its GIN index and join them under the table's index.
+
+    After a fresh build (see `defer_fulltext_index`) the partitions' indexes are built
+    `workers` at a time, each in its own connection; an interrupted build is completed the same
+    way. Does nothing when the index is whole.
+    """
+    if vendor() != "postgresql" or index_is_whole():
+        return
+    missing = partitions_without_index()
+    if missing:
+        in_threads(build_partition_index, missing, workers)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_gin_sql(GIN_INDEX, VECTOR_TABLE, only=True))
+        cursor.execute(_UNATTACHED_GIN)
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ALTER INDEX {GIN_INDEX} ATTACH PARTITION {name}")
+
+
+def in_threads(action, items: list, workers: int) -> None:
+    """Run `action(item)` for every item, `workers` at a time, each thread with its own connection."""
+
+    def run(item) -> None:
+        try:
+            action(item)
+        finally:
+            connection.close()
+
+    if connection.in_atomic_block or workers < 2:
+        for item in items:
+            action(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, items))
 
 
 def drop_schema(schema_editor) -> None:
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(f"DROP TABLE IF EXISTS {FTS}")
-    elif schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {GIN_INDEX}")
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -100,6 +201,11 @@ TITLE_MARK = "t_"
 
 def _quote_lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_text(words: list[str]) -> str:
+    """The text form of a tsvector of these lexemes (what `array_to_tsvector` would make)."""
+    return " ".join(_quote_lexeme(word) for word in words)
 
 
 def lexemes(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> list[str]:
@@ -159,6 +265,7 @@ def optimize() -> None:
             cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES('optimize')")
         elif vendor() == "postgresql":
             cursor.execute(f"ANALYZE {TABLE}")
+            cursor.execute(f"ANALYZE {VECTOR_TABLE}")
 
 
 def _chunks(items: list, size: int):
@@ -240,7 +347,7 @@ def _pg_newest(columns: str, tsquery: str, limit: int) -> list[tuple]:
     bitmap is exact). A common word fills the first window; a rare one widens it a few times.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}")
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {VECTOR_TABLE}")
         top = cursor.fetchone()[0]
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -248,7 +355,7 @@ def _pg_newest(columns: str, tsquery: str, limit: int) -> list[tuple]:
         while True:
             lower = top - window
             cursor.execute(
-                f"SELECT {columns} FROM {TABLE} d WHERE d.vector @@ %s::tsquery AND d.id > %s "
+                f"SELECT {columns} FROM {VECTOR_TABLE} d WHERE d.vector @@ %s::tsquery AND d.id > %s "
                 "ORDER BY d.id DESC LIMIT %s",
                 [tsquery, lower, limit],
             )

@@ -20,7 +20,7 @@ class SearchDocument(models.Model):
     """One published item as search sees it: metadata for facets and ranking, text for snippets.
 
     The full-text side lives beside it: an FTS5 table over `title_tokens`, `body_tokens` and `tags`
-    on SQLite, the `vector` column with a GIN index on PostgreSQL (see `govsite.search.index`).
+    on SQLite, a `SearchVector` row on PostgreSQL (see `govsite.search.index`).
     Rows are written only for pages that are live and passed review, by the publishing worker.
     """
 
@@ -46,7 +46,6 @@ class SearchDocument(models.Model):
     title_tokens = models.TextField(blank=True)
     body_tokens = models.TextField(blank=True)
     tags = models.TextField(blank=True)
-    vector = TsVectorField(null=True, blank=True)
     indexed_at = models.DateTimeField("索引时间", auto_now=True)
 
     class Meta:
@@ -55,6 +54,40 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SearchVector(models.Model):
+    """PostgreSQL: a document's lexemes and its facet columns, in a narrow table partitioned by id.
+
+    Search reads the newest matches: partitions by ranges of document ids keep each GIN index
+    (one per partition) to its own range, so a common word's posting list is read only for the
+    newest documents, and the facet columns of thousands of matches come from narrow rows rather
+    than from the wide document rows. Written only by `documents._write_rows`; the table exists
+    on SQLite too but stays empty there (FTS5 does this job). See `index.ensure_partitions`.
+    """
+
+    document = models.OneToOneField(
+        SearchDocument,
+        primary_key=True,
+        db_column="id",
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    site_id = models.BigIntegerField(null=True)
+    category = models.CharField(max_length=40, blank=True)
+    ctype = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=60, blank=True)
+    year = models.PositiveSmallIntegerField(null=True)
+    issuer = models.CharField(max_length=100, blank=True)
+    validity = models.CharField(max_length=16, blank=True)
+    vector = TsVectorField(null=True)
+
+    class Meta:
+        db_table = "govsearch_vector"
+
+    def __str__(self) -> str:
+        return f"检索向量 {self.pk}"
 
 
 class SearchWord(models.Model):

@@ -18,6 +18,7 @@ from govsite.search.models import (
     ResultClick,
     SearchDocument,
     SearchTerm,
+    SearchVector,
     SearchWord,
     SynonymGroup,
 )
@@ -411,14 +412,41 @@ def test_art21_many_matches_are_counted_as_a_lower_bound_and_old_rare_ones_still
 
 @pytest.mark.django_db(transaction=True)
 def test_art21_a_fresh_bulk_build_ends_with_its_full_text_index(sites):
-    """On PostgreSQL a fresh build loads the rows first and builds the GIN index once at the end;
-    whatever the database, the documents are found afterwards and the index is in place."""
-    batches = [[doc(page_id, sites[0], f"第{page_id}号通知", SENTENCE) for page_id in range(1, 4)]]
+    """On PostgreSQL a fresh build copies the rows in and builds the GIN index of each partition
+    once; a page that comes twice in the stream is updated, not doubled; whatever the database,
+    the documents are found afterwards and the index is whole."""
+    batches = [
+        [doc(page_id, sites[0], f"第{page_id}号通知", SENTENCE) for page_id in range(1, 4)],
+        [doc(2, sites[0], "第2号通知（修订）", SENTENCE + "O'Brien\\路")],
+    ]
 
-    assert documents.write_stream(batches) == 3
+    assert documents.write_stream(batches) == 4
 
-    assert find("惠企政策").total == 3
+    result = find("惠企政策")
+    assert result.total == 3
+    assert "第2号通知（修订）" in titles(result)
+    assert find("O'Brien").total == 1
+    if index.vendor() == "postgresql":
+        assert index.index_is_whole()
+        assert SearchVector.objects.count() == 3
+
+
+def test_art21_documents_far_apart_in_age_are_found_and_a_removed_one_leaves_no_trace(sites):
+    """On PostgreSQL the index is partitioned by document id: a new document lands in a new
+    partition (created on the way) and old and new are found together; removing a document
+    removes its full-text row too."""
+    documents.write_documents([doc(1, sites[0], "惠企政策兑现通知", SENTENCE)])
     if index.vendor() == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [index.GIN_INDEX])
-            assert cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                [index.TABLE, 2 * index.PARTITION_IDS + 5],
+            )
+    documents.write_documents([doc(2, sites[1], "惠企政策解读", SENTENCE)])
+
+    assert sorted(titles(find("惠企政策"))) == ["惠企政策兑现通知", "惠企政策解读"]
+
+    documents.remove_documents([1, 2])
+    assert find("惠企政策").total == 0
+    assert not SearchVector.objects.exists()
+    assert not SearchDocument.objects.exists()
