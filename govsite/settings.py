@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "govsite.accounts",
     "govsite.publishing",
     "govsite.search",
+    "govsite.cases",
     "django_tasks",
     "django_tasks_db",
     "wagtail.contrib.sitemaps",
@@ -154,6 +155,10 @@ MEDIA_ROOT = Path(os.environ.get("GOVSITE_MEDIA_ROOT", BASE_DIR / "var" / "media
 SECURE_COOKIES = env_bool("GOVSITE_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_FAILURE_VIEW = "govsite.errors.csrf_failure"
+# Requests per client address: public forms (govsite.throttle) and the read-only JSON APIs.
+GOVSITE_FORM_RATE = os.environ.get("GOVSITE_FORM_RATE", "5/m")
+GOVSITE_API_RATE = os.environ.get("GOVSITE_API_RATE", "120/m")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("GOVSITE_SESSION_SECONDS", 8 * 3600))

@@ -42,5 +42,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Uploaded images and documents go to a temporary directory, never into var/media."""
+    """Uploaded images and documents, and the public's attachments, go to temporary directories,
+    never into var/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.GOVSITE_CASE_ATTACHMENT_ROOT = str(tmp_path_factory.mktemp("case-attachments"))

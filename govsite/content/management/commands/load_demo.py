@@ -20,6 +20,7 @@ from wagtail.models import Page, Site
 
 from govsite.accounts import services as second_factor
 from govsite.accounts import totp
+from govsite.cases import demo as cases_demo
 from govsite.content import demo_data as data
 from govsite.content.models import (
     ArticlePage,
@@ -157,6 +158,7 @@ class Command(BaseCommand):
         self.share_into_city_columns(portal)
         self.submit_to_city_columns(portal)
         self.repost_sources()
+        cases_demo.load(self.user)  # 互动交流: mailboxes, handlers, knowledge entries (issue 6)
 
     def repost_sources(self) -> None:
         """Art. 17: the approved source units editors may repost from (one withdrawn, to show the refusal)."""
