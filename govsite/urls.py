@@ -19,11 +19,9 @@ urlpatterns = [
         content_views.column_archive,
         name="column_archive",
     ),
-    path("hudong/", content_views.interaction, name="interaction"),
-    path("hudong/<slug:channel>/", content_views.interaction, name="interaction_channel"),
+    path("", include("govsite.cases.urls")),  # /hudong/... and /error-report/ (issue 6)
     path("", include("govsite.search.urls")),
     path("leaving/", content_views.leaving_notice, name="leaving_notice"),
-    path("error-report/", content_views.error_report_entry, name="error_report_entry"),
     path("archive/<slug:site_slug>/<path:page_path>", sites_views.archived_page, name="archived_page"),
     path("archive/<slug:site_slug>/", sites_views.archived_page, {"page_path": ""}, name="archived_home"),
 ]

@@ -1,5 +1,5 @@
-"""Public views that are not pages: sitemap, site map, the leaving notice, the error-report entrance
-(search is `govsite.search.views`)."""
+"""Public views that are not pages: sitemap, site map, the leaving notice (search is
+`govsite.search.views`; the interaction channels and the error-report form are `govsite.cases.views`)."""
 
 from __future__ import annotations
 
@@ -73,27 +73,6 @@ def leaving_notice(request: HttpRequest) -> HttpResponse:
         "title": "即将离开本网站",
     }
     return render(request, "content/leaving.html", context, status=200 if valid else 400)
-
-
-def error_report_entry(request: HttpRequest) -> HttpResponse:
-    """The “我为政府网站找错” entrance (Art. 18) that every page footer links to."""
-    url = request.GET.get("url", "")[:MAX_URL_LENGTH]
-    return render(request, "content/error_report.html", {"reported_url": url, "title": "我为政府网站找错"})
-
-
-INTERACTION_CHANNELS = {
-    "": "互动交流",
-    "mayor": "市长信箱",
-    "department": "部门信箱",
-    "disclosure": "依申请公开",
-}
-
-
-def interaction(request: HttpRequest, channel: str = "") -> HttpResponse:
-    """互动交流 entrance of every site (Art. 10): the channels open to the public and how to reach them."""
-    if channel not in INTERACTION_CHANNELS:
-        raise Http404("页面不存在")
-    return render(request, "content/interaction.html", {"title": INTERACTION_CHANNELS[channel]})
 
 
 def _column_at(request: HttpRequest, column_path: str) -> ColumnPage:

@@ -2,7 +2,9 @@
 
 The same search as the page (`services.search`); the public data it returns may be read from any
 origin (`Access-Control-Allow-Origin: *`). Bad parameters get a 400 with a Chinese `error`.
-The contract is `openapi.document()`, served at /api/search/openapi.json.
+The contract is `openapi.document()`, served at /api/search/openapi.json. Each client address
+may call it `GOVSITE_API_RATE` times (default 120 a minute, `govsite.throttle`); beyond, 429 with
+a Chinese `error` and `Retry-After`.
 """
 
 from __future__ import annotations
@@ -12,15 +14,22 @@ from functools import wraps
 from html import unescape
 from urllib.parse import urljoin
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
+from govsite import throttle
 from govsite.search import openapi, params, services
 from govsite.search.views import current_site
 from govsite.sites.models import GovSite
 
 JSON_OPTIONS = {"ensure_ascii": False}
+DEFAULT_API_RATE = "120/m"
+
+
+def api_rate() -> throttle.Rate:
+    return throttle.parse_rate(getattr(settings, "GOVSITE_API_RATE", "") or DEFAULT_API_RATE)
 
 
 def _json(data, status: int = 200) -> JsonResponse:
@@ -28,15 +37,21 @@ def _json(data, status: int = 200) -> JsonResponse:
 
 
 def public_api(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
-    """GET only, readable from any origin, and a refused parameter answers 400 with its reason."""
+    """GET only, readable from any origin, limited per client address, and a refused parameter
+    answers 400 with its reason."""
 
     @require_GET
     @wraps(view)
     def wrapped(request: HttpRequest) -> JsonResponse:
-        try:
-            response = view(request)
-        except params.BadParameter as refusal:
-            response = _json({"error": str(refusal)}, status=400)
+        decision = throttle.check_request(request, "api", api_rate())
+        if not decision.allowed:
+            response = _json({"error": decision.message.replace("提交", "调用")}, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+        else:
+            try:
+                response = view(request)
+            except params.BadParameter as refusal:
+                response = _json({"error": str(refusal)}, status=400)
         response["Access-Control-Allow-Origin"] = "*"
         return response
 

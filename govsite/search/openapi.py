@@ -162,6 +162,11 @@ BAD_REQUEST = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 
+TOO_MANY = {
+    "description": "调用过于频繁（每个网络地址每分钟默认 120 次），`Retry-After` 头给出等待秒数",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 
 def document(server_url: str) -> dict:
     """The OpenAPI document, naming `server_url` (the address it was asked from) as the server."""
@@ -180,7 +185,11 @@ def document(server_url: str) -> dict:
                     "operationId": "search",
                     "summary": "检索",
                     "parameters": _search_parameters(),
-                    "responses": {"200": _ok("检索结果", "SearchResult"), "400": BAD_REQUEST},
+                    "responses": {
+                        "200": _ok("检索结果", "SearchResult"),
+                        "400": BAD_REQUEST,
+                        "429": TOO_MANY,
+                    },
                 }
             },
             "/api/search/suggest/": {
@@ -190,7 +199,7 @@ def document(server_url: str) -> dict:
                     "parameters": [
                         _query("q", "已输入的内容，最多 40 个字符", {"type": "string", "maxLength": 40})
                     ],
-                    "responses": {"200": _ok("提示词，最多 8 个", "Words")},
+                    "responses": {"200": _ok("提示词，最多 8 个", "Words"), "429": TOO_MANY},
                 }
             },
             "/api/search/hot/": {
@@ -198,7 +207,11 @@ def document(server_url: str) -> dict:
                     "operationId": "hot",
                     "summary": "热门检索词（近 30 天、有结果的检索）",
                     "parameters": _site_parameters(),
-                    "responses": {"200": _ok("热门检索词，最多 10 个", "Words"), "400": BAD_REQUEST},
+                    "responses": {
+                        "200": _ok("热门检索词，最多 10 个", "Words"),
+                        "400": BAD_REQUEST,
+                        "429": TOO_MANY,
+                    },
                 }
             },
             "/api/search/openapi.json": {

@@ -160,8 +160,21 @@ def test_openapi_document_describes_every_endpoint_and_parameter(client):
     expected = {"q", "site", "scope", "sort", "page", "number"}
     expected |= {key for key, *_rest in services.FACETS}
     assert set(names) == expected
-    assert set(search["responses"]) == {"200", "400"}
+    assert set(search["responses"]) == {"200", "400", "429"}
     schema = spec["components"]["schemas"]["SearchResult"]
     assert set(schema["properties"]) == RESULT_FIELDS
     assert set(spec["components"]["schemas"]["Hit"]["properties"]) >= HIT_FIELDS
     assert spec["servers"] == [{"url": f"http://{CITY_HOST}"}]
+
+
+def test_api_limits_calls_per_address_with_a_chinese_429(client, social_security, settings):
+    settings.GOVSITE_API_RATE = "2/m"
+
+    answers = [client.get("/api/search/", {"q": "社保"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert "调用得太频繁" in refused.json()["error"]
+    assert int(refused["Retry-After"]) >= 1
+    other = client.get("/api/search/", {"q": "社保"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200
