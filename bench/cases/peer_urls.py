@@ -1,0 +1,6 @@
+"""URLs of the stock Wagtail peer: Wagtail's page serving, nothing else."""
+
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+
+urlpatterns = [path("", include(wagtail_urls))]
