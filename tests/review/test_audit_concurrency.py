@@ -42,6 +42,9 @@ def database_url(tmp_path: Path) -> str:
         connection.ensure_connection()
         with sqlite3.connect(target) as copy:
             connection.connection.backup(copy)
+            # WAL before the writers open it: four connections switching the mode at the same
+            # moment would deadlock on the upgrade, which SQLite reports at once as "locked".
+            copy.execute("PRAGMA journal_mode=WAL")
         return f"sqlite:///{target}"
     settings = connection.settings_dict
     credentials = quote(settings["USER"], safe="")
@@ -50,7 +53,7 @@ def database_url(tmp_path: Path) -> str:
     return f"postgres://{credentials}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_art14_concurrent_writers_leave_one_gap_free_verifiable_chain(tmp_path):
     url = database_url(tmp_path)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}

@@ -410,7 +410,7 @@ def test_art21_many_matches_are_counted_as_a_lower_bound_and_old_rare_ones_still
     assert [hit.page_id for hit in rare.hits] == [1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_art21_a_fresh_bulk_build_ends_with_its_full_text_index(sites):
     """On PostgreSQL a fresh build copies the rows in and builds the GIN index of each partition
     once; a page that comes twice in the stream is updated, not doubled; whatever the database,
