@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "govsite.publishing",
     "govsite.search",
     "govsite.cases",
+    "govsite.monitoring",
     "django_tasks",
     "django_tasks_db",
     "wagtail.contrib.sitemaps",
@@ -158,6 +159,14 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_FAILURE_VIEW = "govsite.errors.csrf_failure"
 # Requests per client address: public forms (govsite.throttle) and the read-only JSON APIs.
 GOVSITE_FORM_RATE = os.environ.get("GOVSITE_FORM_RATE", "5/m")
+
+# Monitoring (issue 7, govsite/monitoring): where inspections send their requests (empty: each site's own
+# address; `make run` sets the front on 127.0.0.1 with each site's Host header), and the hosts whose scripts
+# pages may load besides their own.
+GOVSITE_MONITOR_ORIGIN = os.environ.get("GOVSITE_MONITOR_ORIGIN", "")
+GOVSITE_ALLOWED_SCRIPT_HOSTS = tuple(
+    host.strip() for host in os.environ.get("GOVSITE_ALLOWED_SCRIPT_HOSTS", "").split(",") if host.strip()
+)
 GOVSITE_API_RATE = os.environ.get("GOVSITE_API_RATE", "120/m")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

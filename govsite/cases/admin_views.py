@@ -8,7 +8,6 @@ reviews for publication); any other case answers 404. Every action calls one fun
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
@@ -20,8 +19,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from wagtail.admin.auth import permission_denied
 
+from govsite.admin_access import only_for
 from govsite.cases import deadlines, services, statistics
 from govsite.cases.deadlines import DueState
 from govsite.cases.models import Attachment, Case, KnowledgeEntry, Reply
@@ -30,17 +29,8 @@ from govsite.sites.models import Institution
 PAGE_SIZE = 50
 
 
-def _handler_only(view: Callable) -> Callable:
-    """Only handlers (members of a unit's handler group) and superusers reach these pages."""
-
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not services.is_case_handler(request.user):
-            return permission_denied(request)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Only handlers (members of a unit's handler group) and superusers reach these pages.
+_handler_only = only_for(services.is_case_handler)
 
 
 def _visible_case(request: HttpRequest, pk: int) -> Case:

@@ -175,6 +175,34 @@ class OperatorOnlyInlinePanel(InlinePanel):
             return not self.withheld and super().is_shown()
 
 
+class ContentPageForm(WagtailAdminPageForm):
+    """gov-site-rules §5.1 (严重表述错误 is a veto): text sent to review or publication is scanned
+    against the wording dictionaries (监测巡检 › 错敏词库); a blocking hit stops it, with the
+    suggested fix on the field. Saving a draft is never stopped; warnings are shown after saving."""
+
+    PUBLISHING_ACTIONS = (
+        "action-publish",
+        "action-submit",
+        "action-workflow-action",
+        "action-restart-workflow",
+    )
+    SCANNED_FIELDS = ("title", "body")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(action in self.data for action in self.PUBLISHING_ACTIONS):
+            return cleaned
+        from govsite.monitoring import services as monitoring
+
+        texts = {
+            name: cleaned.get(name) for name in self.SCANNED_FIELDS if isinstance(cleaned.get(name), str)
+        }
+        for name, problems in monitoring.blocking_wording(texts).items():
+            for problem in problems:
+                self.add_error(name, ValidationError(problem, code="wording_blocked"))
+        return cleaned
+
+
 class ColumnPageForm(WagtailAdminPageForm):
     """Only the platform operator (a superuser) adds or removes a column's direct shares; for anyone
     else the shares are not part of the form, so saving the column leaves them as they are."""
@@ -373,6 +401,7 @@ class ContentPage(Page):
             "统一元数据",
         )
     ]
+    base_form_class = ContentPageForm
     content_panels = [
         *Page.content_panels,
         *metadata_panels,

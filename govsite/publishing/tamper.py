@@ -172,3 +172,26 @@ def _restore(host: str, path: str, kind: str, original: bytes | None) -> bool:
 def check_all(*, restore: bool | None = None) -> list[TamperReport]:
     hosts = GovSite.objects.exclude(site=None).values_list("site__hostname", flat=True)
     return [check_host(host, restore=restore) for host in hosts if (storage.root() / host).is_dir()]
+
+
+def restore_file(host: str, path: str) -> bool:
+    """Put back the bytes the platform last published at `host`/`path`, and its compressed copies
+    (Art. 24: an incident's "restore the published version"; the same vault as the tamper check).
+
+    Returns False when the manifest has no such file or the vault lost its bytes; nothing is
+    audited here (the caller records the step).
+    """
+    if not storage.safe_relative(path):
+        return False
+    manifest = dict(
+        PublishedFile.objects.filter(host=host, path__in=storage.variant_paths(path)).values_list(
+            "path", "sha256"
+        )
+    )
+    if path not in manifest:
+        return False
+    restored = {
+        variant: _restore(host, variant, TamperFinding.Kind.CHANGED, _original(variant, expected, manifest))
+        for variant, expected in manifest.items()
+    }
+    return restored[path]

@@ -33,6 +33,7 @@ from govsite.content.models import (
     RepostSource,
     TopicCategory,
 )
+from govsite.monitoring import demo as monitoring_demo
 from govsite.review import services as review
 from govsite.review import submissions
 from govsite.review.chain import ReviewRoute, Role
@@ -159,6 +160,7 @@ class Command(BaseCommand):
         self.submit_to_city_columns(portal)
         self.repost_sources()
         cases_demo.load(self.user)  # 互动交流: mailboxes, handlers, knowledge entries (issue 6)
+        monitoring_demo.load(self.user)  # 监测巡检: operators on duty, roster, dictionary, plans (issue 7)
 
     def repost_sources(self) -> None:
         """Art. 17: the approved source units editors may repost from (one withdrawn, to show the refusal)."""
@@ -469,6 +471,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {gov_site.name:<16} {gov_site.site.root_url}/")
         self.stdout.write(f"\n管理后台：http://localhost:{port}/admin/   演示账号密码均为：{password}")
         self.stdout.write("  platform_admin        平台管理员（市大数据管理局，可管理全部网站）")
+        self.stdout.write("  duty_day、duty_night  平台运维值班（监测巡检、问题处置、值班与安全事件）")
         for gov_site in GovSite.objects.order_by("identifier_code"):
             roles = "、".join(f"{gov_site.slug}_{code}（{suffix}）" for code, suffix in Role.choices)
             self.stdout.write(f"  {gov_site.name}：{roles}")

@@ -5,7 +5,8 @@ Four processes, restarted if one stops:
   proxied to the application;
 - the application (Granian WSGI) on PORT+1, bound to 127.0.0.1 only;
 - the publish worker, which writes static files after each approved change;
-- the tamper check, every GOVSITE_TAMPER_INTERVAL seconds (300 by default).
+- the inspection scheduler (`manage.py monitor`, Art. 23): availability, links, freshness, wording,
+  security and the tamper check, each on its own interval (docs/monitoring.md).
 
 The front does not depend on the application: stop the application and published pages are
 still served (docs/publishing.md).
@@ -27,7 +28,7 @@ RESTART_DELAY = 2.0
 
 
 class Command(BaseCommand):
-    help = "启动前端静态服务、应用、发布队列和防篡改检查（开发与单机部署）。"
+    help = "启动前端静态服务、应用、发布队列和巡检调度（开发与单机部署）。"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="前端监听地址")
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             "GOVSITE_STATIC_ROOT": str(settings.STATIC_ROOT),
             "GOVSITE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "GOVSITE_BEHIND_PROXY": "1",
+            "GOVSITE_MONITOR_ORIGIN": os.environ.get("GOVSITE_MONITOR_ORIGIN", f"http://127.0.0.1:{port}"),
         }
         running: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -80,8 +82,7 @@ class Command(BaseCommand):
         bin_dir = Path(sys.executable).parent
         granian = str(bin_dir / "granian")
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-        interval = os.environ.get("GOVSITE_TAMPER_INTERVAL", "300")
-        return {
+        commands = {
             "前端": [
                 granian,
                 *f"--interface rsgi --host {host} --port {port} --workers {front_workers}".split(),
@@ -93,5 +94,7 @@ class Command(BaseCommand):
                 *["--blocking-threads", "4", "govsite.wsgi:application"],
             ],
             "发布队列": [*manage, "publish_worker"],
-            "防篡改检查": [*manage, "tamper_check", "--every", interval],
         }
+        if os.environ.get("GOVSITE_MONITOR", "on") != "off":
+            commands["巡检调度"] = [*manage, "monitor"]
+        return commands
