@@ -12,6 +12,7 @@ import asyncio
 import re
 import socket
 import ssl
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -747,9 +748,17 @@ def check_links_of_sites(progress: Progress | None = None) -> ObservationBatch:
     policy = links.LinkPolicy(hosts=_platform_hosts(sites))
     fresh: dict = {}
 
+    last = [0.0]
+
     def remember(done: int, total: int) -> None:
-        if progress:
-            progress(done, total)
+        """Called inside the checker's event loop, where Django may not touch the database: the
+        progress is written from a short-lived thread, at most every 2 seconds."""
+        if not progress or (time.monotonic() - last[0] < 2 and done < total):
+            return
+        last[0] = time.monotonic()
+        writer = threading.Thread(target=progress, args=(done, total))
+        writer.start()
+        writer.join()
 
     results = links.check_links(wanted, policy, cache=_RecordingCache(cache, fresh), progress=remember)
     _store_results(fresh)
