@@ -159,6 +159,9 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_FAILURE_VIEW = "govsite.errors.csrf_failure"
 # Requests per client address: public forms (govsite.throttle) and the read-only JSON APIs.
 GOVSITE_FORM_RATE = os.environ.get("GOVSITE_FORM_RATE", "5/m")
+# Letters the front accepted, spent captchas and rate counters (govsite/cases/spool.py): a SQLite
+# file on every database backend, shared by every server process of the machine.
+GOVSITE_INTAKE_DB = Path(os.environ.get("GOVSITE_INTAKE_DB", BASE_DIR / "var" / "intake.sqlite3"))
 
 # Monitoring (issue 7, govsite/monitoring): where inspections send their requests (empty: each site's own
 # address; `make run` sets the front on 127.0.0.1 with each site's Host header), and the hosts whose scripts

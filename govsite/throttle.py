@@ -1,10 +1,10 @@
 """Rate limits per client address for public POSTs (issue 6 part 7), shared by every server process.
 
-Django's cache is local to one process here, so the counters live in the database: one row per
-scope and address (`cases.RateCounter`), updated by one `INSERT ... ON CONFLICT DO UPDATE ...
-RETURNING` statement — a fixed window that starts again when the period has passed. One statement
-is one short write (measured: about 0.02 ms committed on a SQLite WAL file, 0.2 ms on PostgreSQL;
-tests/cases/test_public_throttle.py prints it), little beside the submission it guards.
+Django's cache is local to one process here, so the counters live in the intake spool
+(`govsite/cases/spool.py`, a SQLite file every server process of the machine shares, the front
+included): one row per scope and address, updated by one `INSERT ... ON CONFLICT DO UPDATE ...
+RETURNING` statement — a fixed window that starts again when the period has passed. The front's
+fast intake counts in the same rows, so a limit holds whichever process answers.
 
 The rate is `GOVSITE_FORM_RATE` (settings or environment): "<count>/<period>", the period one of
 s, m, h, d or a number of seconds with one of them ("5/m", "300/s", "20/10m"). "0" or "off"
@@ -20,10 +20,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest
-
-from govsite.review.audit import client_ip
 
 DEFAULT_RATE = "5/m"
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -87,20 +84,6 @@ def configured_rate() -> Rate:
     return parse_rate(str(text))
 
 
-def _upsert_sql() -> str:
-    """One statement for SQLite (3.35+) and PostgreSQL: count in this window, or start a new one."""
-    from govsite.cases.models import RateCounter
-
-    q = connection.ops.quote_name
-    table, key, start, count = q(RateCounter._meta.db_table), q("key"), q("window_start"), q("count")
-    return (
-        f"INSERT INTO {table} ({key}, {start}, {count}) VALUES (%s, %s, 1) "
-        f"ON CONFLICT ({key}) DO UPDATE SET "
-        f"{count} = CASE WHEN {table}.{start} = excluded.{start} THEN {table}.{count} + 1 ELSE 1 END, "
-        f"{start} = excluded.{start} RETURNING {count}"
-    )
-
-
 def hit(scope: str, address: str, rate: Rate | None = None, *, now: float | None = None) -> Decision:
     """Count one request of `address` in `scope` and say whether it is within the rate.
 
@@ -113,9 +96,7 @@ def hit(scope: str, address: str, rate: Rate | None = None, *, now: float | None
     moment = time.time() if now is None else now
     window = int(moment // rate.period * rate.period)
     key = f"{scope}:{address or '-'}"[:MAX_KEY_LENGTH]
-    with connection.cursor() as cursor:  # autocommit: committed by itself, outside any transaction
-        cursor.execute(_upsert_sql(), [key, window])
-        count = cursor.fetchone()[0]
+    count = current_spool().count_hit(key, window)  # committed by itself, outside any transaction
     if random.random() < CLEANUP_CHANCE:  # housekeeping, not security
         forget_idle(moment)
     retry_after = max(1, window + rate.period - int(moment))
@@ -123,14 +104,19 @@ def hit(scope: str, address: str, rate: Rate | None = None, *, now: float | None
 
 
 def forget_idle(now: float | None = None) -> int:
-    """Remove counters whose window ended more than a day ago; returns how many."""
-    from govsite.cases.models import RateCounter
+    """Remove counters whose window ended more than a day ago (and spent captchas past expiry)."""
+    return current_spool().forget_expired(now)
 
-    moment = time.time() if now is None else now
-    deleted, _ = RateCounter.objects.filter(window_start__lt=int(moment) - IDLE_SECONDS).delete()
-    return deleted
+
+def current_spool():
+    """The intake spool of this installation (settings.GOVSITE_INTAKE_DB)."""
+    from govsite.cases.spool import spool
+
+    return spool(settings.GOVSITE_INTAKE_DB)
 
 
 def check_request(request: HttpRequest, scope: str, rate: Rate | None = None) -> Decision:
     """Count this request against its client's address (the proxy's X-Forwarded-For behind the front)."""
+    from govsite.review.audit import client_ip  # here: the front imports this module without Django set up
+
     return hit(scope, client_ip(request), rate)

@@ -46,3 +46,21 @@ def _isolated_media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> 
     never into var/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.GOVSITE_CASE_ATTACHMENT_ROOT = str(tmp_path_factory.mktemp("case-attachments"))
+
+
+@pytest.fixture(scope="session")
+def _intake_spool_path(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("intake") / "intake.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_intake_spool(settings, _intake_spool_path) -> None:
+    """Spent captchas, rate counters and spooled letters start empty in every test, never in var/."""
+    from govsite.cases.spool import spool
+
+    settings.GOVSITE_INTAKE_DB = _intake_spool_path
+    store = spool(_intake_spool_path)
+    with store.transaction() as db:
+        db.execute("DELETE FROM letter")
+        db.execute("DELETE FROM used_captcha")
+        db.execute("DELETE FROM rate")

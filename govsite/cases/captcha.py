@@ -4,8 +4,8 @@ The token is stateless: `django.core.signing` signs a random nonce and the time 
 the answer is not in the token at all. The answer is HMAC(SECRET_KEY, nonce) turned into digits, so
 the server can draw it (PNG) and speak it (WAV) from the token alone, while nobody without the
 secret key can read it from the token. A token expires after `MAX_AGE_SECONDS` and is good for one
-attempt: its nonce is remembered in the database (`cases.UsedCaptcha`) until it would have expired
-anyway, which holds across several server processes.
+attempt: its nonce is remembered in the intake spool (`cases/spool.py`) until it would have expired
+anyway, which holds across every server process of the machine.
 
 `issue() -> (token, answer)` is what the forms use and what a benchmark on the same SECRET_KEY
 uses to answer legitimately; `answer_for(token, secret=...)` is the test helper that needs the
@@ -19,7 +19,6 @@ docs/public-channels.md for what citizens and the helpdesk are told about it.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
 import io
@@ -34,8 +33,6 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 SALT = "govsite.cases.captcha"
@@ -67,11 +64,15 @@ def _answer_of(nonce: str, secret: str | None = None) -> str:
     return f"{number:0{LENGTH}d}"
 
 
-def issue() -> tuple[str, str]:
-    """A new captcha: the token to put in the form, and its answer (never sent to the browser)."""
+def issue(*, secret: str | None = None) -> tuple[str, str]:
+    """A new captcha: the token to put in the form, and its answer (never sent to the browser).
+
+    With `secret` (the front, which does not configure Django) the settings are not read.
+    """
     nonce = secrets.token_urlsafe(12)
-    token = signing.dumps({"n": nonce, "t": int(time.time())}, salt=SALT)
-    return token, _answer_of(nonce)
+    signer = signing.TimestampSigner(key=secret, salt=SALT, fallback_keys=[] if secret else None)
+    token = signer.sign_object({"n": nonce, "t": int(time.time())})
+    return token, _answer_of(nonce, secret)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ def read(token: str, *, secret: str | None = None) -> Ticket:
     if len(token) > MAX_TOKEN_LENGTH:
         raise _refuse("captcha_invalid")
     try:
-        payload = signing.loads(token, key=secret, salt=SALT, max_age=MAX_AGE_SECONDS)
+        payload = signing.loads(  # with an explicit secret (the front), Django's settings are not read
+            token, key=secret, salt=SALT, max_age=MAX_AGE_SECONDS, fallback_keys=[] if secret else None
+        )
     except signing.SignatureExpired as error:
         raise _refuse("captcha_expired") from error
     except signing.BadSignature as error:
@@ -127,23 +130,22 @@ def verify(token: str, answer: str) -> None:
         raise _refuse("captcha_wrong")
 
 
-def _spend(ticket: Ticket) -> bool:
-    """Remember the nonce until the token expires; False when it was remembered already."""
-    from govsite.cases.models import UsedCaptcha
+def nonce_digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
-    quote = connection.ops.quote_name
-    table = quote(UsedCaptcha._meta.db_table)
-    digest = hashlib.sha256(ticket.nonce.encode()).hexdigest()
-    expires = datetime.datetime.fromtimestamp(ticket.expires, tz=datetime.UTC)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({quote('digest')}, {quote('expires_at')}) VALUES (%s, %s) "
-            f"ON CONFLICT ({quote('digest')}) DO NOTHING",
-            [digest, connection.ops.adapt_datetimefield_value(expires)],
-        )
-        fresh = cursor.rowcount == 1
+
+def _spend(ticket: Ticket) -> bool:
+    """Remember the nonce until the token expires; False when it was remembered already.
+
+    In the intake spool, which the front's fast intake shares: a token spent there cannot be
+    used again here, nor the other way round.
+    """
+    from govsite.throttle import current_spool
+
+    store = current_spool()
+    fresh = store.spend_nonce(nonce_digest(ticket.nonce), float(ticket.expires))
     if random.random() < CLEANUP_CHANCE:  # housekeeping, not security
-        UsedCaptcha.objects.filter(expires_at__lt=timezone.now()).delete()
+        store.forget_expired()
     return fresh
 
 

@@ -9,20 +9,14 @@ left is escaped when shown.
 from __future__ import annotations
 
 import html
-import re
 
 import nh3
 from django import forms
 from django.core.exceptions import ValidationError
 
 from govsite.cases import captcha, services, uploads
+from govsite.cases.rules import REPLACEMENT, TAG
 
-# A tag as a browser would read one: a name, then attributes without CJK text (so "a<b 且 5 > 3" is
-# text), or a comment / doctype / processing instruction.
-TAG = re.compile(
-    r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s+[^<>\u3000-\u9fff\uff00-\uffef]*)?/?>|<!--|<![a-zA-Z]|<\?"
-)
-REPLACEMENT = "\ufffd"
 RECEIPT_MAX = 20
 CODE_MAX = 20
 PHONE_MAX = 30

@@ -401,35 +401,3 @@ class KnowledgeEntry(models.Model):
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
-
-
-class RateCounter(models.Model):
-    """Requests per client address and scope in the current window (govsite/throttle.py, issue 6 part 7).
-
-    In the database, not the cache: the limit must hold across several server processes.
-    """
-
-    key = models.CharField(max_length=150, unique=True)  # "<scope>:<address>"
-    window_start = models.BigIntegerField()  # epoch seconds, a multiple of the period
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "访问频率计数"
-        verbose_name_plural = "访问频率计数"
-
-    def __str__(self) -> str:
-        return f"{self.key} {self.count}"
-
-
-class UsedCaptcha(models.Model):
-    """A captcha token already answered: kept until it would have expired anyway (single use)."""
-
-    digest = models.CharField(max_length=64, unique=True)  # sha256 hex of the token
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = "已使用的验证码"
-        verbose_name_plural = "已使用的验证码"
-
-    def __str__(self) -> str:
-        return self.digest

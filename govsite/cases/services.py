@@ -11,26 +11,24 @@ the review app's audit chain (Art. 14). The public sees only masked data (`publi
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
-from govsite.cases import deadlines, masking
+from govsite.cases import deadlines, masking, rules
 from govsite.cases.deadlines import DueState
 from govsite.cases.models import (
     OPEN_EXCLUDED,
@@ -42,13 +40,27 @@ from govsite.cases.models import (
     Reply,
     UnitHandlers,
 )
+from govsite.cases.rules import (
+    _POSTCODE,
+    ADDRESS_MAX,
+    BODY_MAX,
+    LETTER_FIELDS,
+    NAME_MAX,
+    SUBJECT_MAX,
+    LetterData,
+    _check_email,
+    _check_phone,
+    _Errors,
+    check_letter,
+    clean_text,
+    is_valid_id_card,
+    normalize_phone,
+)
+from govsite.cases.spool import SpooledLetter
 from govsite.review import audit
 from govsite.sites.models import GovSite, Institution
+from govsite.throttle import current_spool
 
-SUBJECT_MAX = 100
-BODY_MAX = 5000
-NAME_MAX = 30
-ADDRESS_MAX = 200
 ATTACHMENTS_MAX = 3
 ATTACHMENT_BYTES_MAX = 5 * 1024 * 1024
 ALLOWED_CONTENT_TYPES = {
@@ -57,8 +69,6 @@ ALLOWED_CONTENT_TYPES = {
     "image/png": "PNG",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
 }
-QUERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
-QUERY_CODE_LENGTH = 8
 RECEIPT_PREFIX = {Case.Kind.LETTER: "X", Case.Kind.ERROR_REPORT: "J", Case.Kind.DISCLOSURE: "Y"}
 RATING_CHOICES = [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
 
@@ -84,18 +94,6 @@ class UploadLike(Protocol):
     name: str
     content_type: str
     content: bytes
-
-
-@dataclass
-class LetterData:
-    subject: str
-    body: str
-    name: str
-    phone: str
-    email: str = ""
-    address: str = ""
-    id_number: str = ""
-    wants_public: bool = True
 
 
 @dataclass
@@ -172,84 +170,6 @@ class PublicRecord:
 
 # --- validation (nothing is stored when it fails) --------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-_ID_CARD = re.compile(r"^\d{17}[\dX]$")
-_POSTCODE = re.compile(r"^\d{6}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def clean_text(value: object, *, multiline: bool = False) -> str:
-    """Plain text as stored: NFC, no control or direction characters, unified line breaks, trimmed.
-
-    Markup is not removed but never rendered: templates escape it. A value that is not a `str`
-    (wrong encodings arrive as bytes) becomes empty and is refused by the required-field checks.
-    """
-    if not isinstance(value, str):
-        return ""
-    value = value.encode("utf-8", "replace").decode("utf-8")
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL.sub("", value)
-    if not multiline:
-        value = " ".join(value.split())
-    return value.strip()
-
-
-class _Errors:
-    """Collects every problem of a submission, to refuse it once with all messages."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[ValidationError]] = {}
-
-    def add(self, field_name: str, message: str, code: str) -> None:
-        self.errors.setdefault(field_name, []).append(ValidationError(message, code=code))
-
-    def required(self, field_name: str, value: str, label: str) -> None:
-        if not value:
-            self.add(field_name, f"请填写{label}。", "required")
-
-    def max_length(self, field_name: str, value: str, label: str, limit: int) -> None:
-        if len(value) > limit:
-            self.add(field_name, f"{label}不能超过{limit}个字（现有{len(value)}个字）。", "too_long")
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
-
-
-def is_valid_id_card(value: str) -> bool:
-    """GB 11643-1999: 17 digits and a check character (ISO 7064 MOD 11-2)."""
-    if not _ID_CARD.match(value):
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == value[17]
-
-
-def normalize_phone(value: str) -> str:
-    return re.sub(r"[\s()（）]", "", value).replace("－", "-").removeprefix("+86")
-
-
-def _check_phone(errors: _Errors, value: str, *, required: bool) -> None:
-    if not value:
-        if required:
-            errors.add("phone", "请填写联系电话。", "required")
-        return
-    if not (_MOBILE.match(value) or _LANDLINE.match(value)):
-        errors.add("phone", "联系电话格式不正确，请填写11位手机号码或带区号的固定电话。", "invalid_phone")
-
-
-def _check_email(errors: _Errors, value: str, *, required: bool = False) -> None:
-    if not value:
-        if required:
-            errors.add("email", "选择电子邮件方式获取时，请填写电子邮箱。", "required")
-        return
-    try:
-        validate_email(value)
-    except ValidationError:
-        errors.add("email", "电子邮箱格式不正确。", "invalid_email")
-
 
 def _check_attachments(errors: _Errors, attachments: Sequence[UploadLike]) -> None:
     if len(attachments) > ATTACHMENTS_MAX:
@@ -268,30 +188,9 @@ def _check_attachments(errors: _Errors, attachments: Sequence[UploadLike]) -> No
 
 def validate_letter(mailbox: Mailbox, data: LetterData, attachments: Sequence[UploadLike] = ()) -> LetterData:
     """The cleaned letter, or a ValidationError naming every problem (Art. 10)."""
-    cleaned = LetterData(
-        subject=clean_text(data.subject),
-        body=clean_text(data.body, multiline=True),
-        name=clean_text(data.name),
-        phone=normalize_phone(clean_text(data.phone)),
-        email=clean_text(data.email),
-        address=clean_text(data.address),
-        id_number=clean_text(data.id_number).upper(),
-        wants_public=bool(data.wants_public),
-    )
-    errors = _Errors()
+    cleaned, errors = check_letter(data)
     if not mailbox.is_active:
         errors.add("__all__", "该信箱已停用，请选择其他信箱。", "mailbox_inactive")
-    errors.required("subject", cleaned.subject, "标题")
-    errors.max_length("subject", cleaned.subject, "标题", SUBJECT_MAX)
-    errors.required("body", cleaned.body, "来信内容")
-    errors.max_length("body", cleaned.body, "来信内容", BODY_MAX)
-    errors.required("name", cleaned.name, "姓名")
-    errors.max_length("name", cleaned.name, "姓名", NAME_MAX)
-    _check_phone(errors, cleaned.phone, required=True)
-    _check_email(errors, cleaned.email)
-    errors.max_length("address", cleaned.address, "地址", ADDRESS_MAX)
-    if cleaned.id_number and not is_valid_id_card(cleaned.id_number):
-        errors.add("id_number", "身份证号码不正确，请核对18位号码。", "invalid_id_number")
     _check_attachments(errors, attachments)
     errors.raise_if_any()
     return cleaned
@@ -394,16 +293,15 @@ def validate_mailbox(mailbox: Mailbox) -> None:
 
 def hash_query_code(receipt_number: str, query_code: str) -> str:
     """The stored form of a query code: an HMAC under the SECRET_KEY, tied to its receipt number."""
-    value = f"{receipt_number}:{query_code.strip().upper()}"
-    return salted_hmac("govsite.cases.query_code", value, algorithm="sha256").hexdigest()
+    return rules.hash_query_code(receipt_number, query_code, settings.SECRET_KEY)
 
 
 def _new_receipt_number(kind: str, now: datetime) -> str:
-    return f"{RECEIPT_PREFIX[kind]}{timezone.localtime(now):%Y%m%d}{secrets.randbelow(10**8):08d}"
+    return rules.new_receipt_number(RECEIPT_PREFIX[kind], timezone.localtime(now))
 
 
 def _new_query_code() -> str:
-    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+    return rules.new_query_code()
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -432,10 +330,12 @@ def submit_letter(
     attachments: Sequence[UploadLike] = (),
     *,
     received_at: datetime | None = None,
+    preset: tuple[str, str] | None = None,
 ) -> Receipt:
     """Art. 10: a letter to a mailbox goes to the mailbox's unit with the mailbox's deadline.
 
     `received_at` (every submit function has it) is for imports and tests; forms leave it out.
+    `preset` is (receipt number, query code hash) of a letter the front accepted into the spool.
     """
     cleaned = validate_letter(mailbox, data, attachments)
     now = received_at or timezone.now()
@@ -457,7 +357,7 @@ def submit_letter(
         due_on=clock.due_on,
         due_provisional=clock.provisional,
     )
-    return _store(case, attachments, note=f"{mailbox.name}收到来信")
+    return _store(case, attachments, note=f"{mailbox.name}收到来信", preset=preset)
 
 
 def submit_error_report(
@@ -543,16 +443,27 @@ def submit_disclosure_request(
     return _store(case, attachments, note=f"{gov_site.name}收到政府信息公开申请")
 
 
-def _store(case: Case, attachments: Sequence[UploadLike], *, note: str, then=None) -> Receipt:
+def _store(
+    case: Case,
+    attachments: Sequence[UploadLike],
+    *,
+    note: str,
+    then=None,
+    preset: tuple[str, str] | None = None,
+) -> Receipt:
     """Save the case, its attachments and its first steps in one transaction; return after commit.
 
     A receipt number drawn twice (the unique constraint) is drawn again. When the transaction
     fails, the attachment files already written are removed, so a refusal leaves nothing behind.
+    A `preset` receipt number (the citizen holds it already) is never drawn again: a clash raises.
     """
-    query_code = _new_query_code()
-    for _attempt in range(5):
-        case.receipt_number = _new_receipt_number(case.kind, case.submitted_at)
-        case.query_code_hash = hash_query_code(case.receipt_number, query_code)
+    query_code = "" if preset else _new_query_code()
+    for _attempt in range(1 if preset else 5):
+        if preset:
+            case.receipt_number, case.query_code_hash = preset
+        else:
+            case.receipt_number = _new_receipt_number(case.kind, case.submitted_at)
+            case.query_code_hash = hash_query_code(case.receipt_number, query_code)
         written: list[str] = []
         try:
             with transaction.atomic():
@@ -564,7 +475,7 @@ def _store(case: Case, attachments: Sequence[UploadLike], *, note: str, then=Non
                     then(case)
         except IntegrityError:
             _remove_files(written)
-            if Case.objects.filter(receipt_number=case.receipt_number).exists():
+            if not preset and Case.objects.filter(receipt_number=case.receipt_number).exists():
                 case.pk = None
                 case._state.adding = True
                 continue  # a receipt number drawn twice: draw again
@@ -601,6 +512,69 @@ def _store_attachment(case: Case, upload: UploadLike, written: list[str]) -> Att
     written.append(attachment.file.name)
     attachment.save()
     return attachment
+
+
+# --- letters the front accepted -------------------------------------------------------------
+
+
+def register_spooled(letter: SpooledLetter) -> Case:
+    """Art. 10: a letter the front stored in the intake spool becomes a case with its receipt number.
+
+    Safe to run twice: a case already registered under the number with the same query code hash
+    (the worker stopped between the commit and marking the row) is returned as it is. A different
+    case under the number is a clash the worker reports rather than overwrite.
+    """
+    existing = Case.objects.filter(receipt_number=letter.receipt_number).first()
+    if existing is not None:
+        if existing.query_code_hash != letter.query_code_hash:
+            raise ValidationError("受理编号已被另一件事项使用。", code="receipt_number_clash")
+        return existing
+    mailbox = Mailbox.objects.select_related("institution", "gov_site").get(pk=letter.mailbox_id)
+    fields = letter.fields
+    data = LetterData(
+        **{name: fields.get(name, "") for name in LETTER_FIELDS},
+        wants_public=bool(fields.get("wants_public")),
+    )
+    received = datetime.fromtimestamp(letter.received_at, tz=UTC)
+    receipt = submit_letter(
+        mailbox, data, received_at=received, preset=(letter.receipt_number, letter.query_code_hash)
+    )
+    asked = [
+        int(part) for part in str(fields.get("suggested", "")).split(",") if part.isdigit() and len(part) <= 9
+    ]
+    if asked:
+        note_asked(list(KnowledgeEntry.objects.filter(pk__in=asked[:10], is_current=True)))
+    return receipt.case
+
+
+def register_pending(limit: int = 50) -> tuple[int, int]:
+    """Register up to `limit` spooled letters, oldest first: (registered, failed).
+
+    A letter that cannot be registered (its mailbox deleted, a receipt-number clash) is marked
+    failed with the reason and kept; `manage.py cases_intake --failed` lists it for an operator.
+    """
+    store = current_spool()
+    registered = failed = 0
+    for letter in store.pending(limit):
+        try:
+            case = register_spooled(letter)
+        except (ValidationError, Mailbox.DoesNotExist) as error:
+            store.mark_failed(letter.id, "；".join(getattr(error, "messages", [str(error)])))
+            failed += 1
+            continue
+        store.mark_registered(letter.id, case.pk)
+        registered += 1
+    return registered, failed
+
+
+def spooled_letter(receipt_number: str, query_code: str) -> SpooledLetter | None:
+    """A letter still waiting in the spool, for the look-up page (receipt number and code checked)."""
+    letter = current_spool().find(receipt_number.strip().upper())
+    if letter is None or letter.state == "registered":
+        return None
+    if not constant_time_compare(letter.query_code_hash, hash_query_code(letter.receipt_number, query_code)):
+        return None
+    return letter
 
 
 # --- steps and the audit trail ---------------------------------------------------------------

@@ -27,16 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wagtail.models import Site
 
 from govsite import throttle
-from govsite.cases import captcha, forms, services
+from govsite.cases import captcha, forms, published_forms, services
+from govsite.cases.front_intake import RECEIPT_COOKIE, RECEIPT_SALT, RECEIPT_SECONDS
 from govsite.cases.models import Case, KnowledgeEntry, Mailbox
 from govsite.search.views import current_site
 from govsite.sites.models import GovSite
 
 logger = logging.getLogger("govsite.cases")
 
-RECEIPT_COOKIE = "govsite_receipt"
-RECEIPT_SALT = "govsite.cases.receipt"
-RECEIPT_SECONDS = 30 * 60
 TICKET_SALT = "govsite.cases.lookup"
 TICKET_SECONDS = 60 * 60
 PER_PAGE = 15
@@ -58,7 +56,11 @@ def site_of(request: HttpRequest) -> GovSite:
     return site
 
 
-def _captcha_context() -> dict:
+def _captcha_context(request: HttpRequest) -> dict:
+    """A fresh captcha; in the publisher's rendering of a mailbox, the placeholders the front fills."""
+    placeholders = published_forms.template_context(request)
+    if placeholders is not None:
+        return {**placeholders, "captcha_length": captcha.LENGTH}
     token, _answer = captcha.issue()
     return {"captcha_token": token, "captcha_length": captcha.LENGTH}
 
@@ -142,7 +144,7 @@ def submission_view(
     """
 
     def page(form, status: int = 200, refusal: str = "") -> HttpResponse:
-        values = {**context(), "form": form, "refusal": refusal, **_captcha_context()}
+        values = {**context(), "form": form, "refusal": refusal, **_captcha_context(request)}
         return render(request, template, values, status=status)
 
     if request.method != "POST":
@@ -393,6 +395,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
             "unit": value.get("u", ""),
             "due_on": due,
             "due_provisional": value.get("p", False),
+            "deadline_workdays": value.get("w"),
             "submitted_at": value.get("t", ""),
         },
     )
@@ -459,6 +462,11 @@ def look_up(request: HttpRequest) -> HttpResponse:
             case = services.look_up(form.cleaned_data["receipt_number"], form.cleaned_data["query_code"])
             if case is not None:
                 return _result(request, case)
+            spooled = services.spooled_letter(
+                form.cleaned_data["receipt_number"], form.cleaned_data["query_code"]
+            )
+            if spooled is not None:
+                return render(request, "cases/lookup.html", {**context, "form": form, "spooled": spooled})
             form.add_error(
                 None, ValidationError("受理编号或查询码不正确，请核对回执后重新输入。", code="not_found")
             )

@@ -12,13 +12,21 @@ inode and modification time, so a publish (an atomic rename) is seen within 0.1 
 address answers 301 from its `.redirect` marker, a closed site's host redirects to its successor,
 and a path with no published file is proxied to the application (admin, search, forms, APIs).
 
+Mailbox pages are the exception to "no Django here": their published form (`.form.html`) is
+filled with a fresh captcha and CSRF token for each visitor, and a plain letter POSTed to it is
+stored in the intake spool by the front itself (`govsite.cases.front_intake`, which imports parts
+of Django that need no settings), so citizens can write while the application restarts.
+
 Settings come from the environment: GOVSITE_PUBLISH_ROOT, GOVSITE_STATIC_ROOT, GOVSITE_MEDIA_ROOT,
-GOVSITE_APP_UPSTREAM, GOVSITE_CSP, GOVSITE_HSTS_SECONDS.
+GOVSITE_APP_UPSTREAM, GOVSITE_CSP, GOVSITE_HSTS_SECONDS; for the mailboxes GOVSITE_SECRET_KEY,
+GOVSITE_INTAKE_DB, GOVSITE_FORM_RATE and GOVSITE_SECURE_COOKIES (without a secret key every form
+goes to the application).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import posixpath
 import stat
@@ -28,6 +36,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import unquote
 
+from govsite.cases import front_intake
 from govsite.paths import PLATFORM_PREFIXES
 from govsite.security_defaults import PUBLIC_CSP
 
@@ -77,6 +86,8 @@ HOP_BY_HOP = {
     "content-length",
     "content-encoding",
 }
+INTAKE = front_intake.config_from_environment()
+logger = logging.getLogger("govsite.front")
 CACHE_ENTRIES = 4096
 CACHE_MAX_BYTES = 512 * 1024
 DIRECT_PREFIXES = (("/static/", STATIC_ROOT), ("/media/images/", MEDIA_ROOT + "/images"))
@@ -258,7 +269,68 @@ def serve_direct(proto, scope, path: str) -> bool:
     return False
 
 
-async def proxy(scope, proto) -> None:
+def _client_ip(scope) -> str:
+    return scope.client.rsplit(":", 1)[0] if scope.client else ""
+
+
+def _published_form(host: str, path: str, name: str) -> bytes | None:
+    """A mailbox page's published form file (`.form.html` / `.form.json`) for this path, if any."""
+    if INTAKE is None or not path.endswith("/"):
+        return None
+    target = f"{PUBLISH_ROOT}/{host}{path}{name}"
+    info = _stat(target)
+    return _cache.get(target, info) if info is not None else None
+
+
+def serve_form(proto, scope, host: str, path: str) -> bool:
+    """A mailbox page from its published form, with this visitor's captcha and CSRF token."""
+    template = _published_form(host, path, front_intake.FORM_TEMPLATE)
+    if template is None:
+        return False
+    body, extra = front_intake.fill_form(template, scope.headers.get("cookie") or "", INTAKE)
+    headers = [
+        ("content-type", CONTENT_TYPES[".html"]),
+        *SECURITY_HEADERS,
+        ("cache-control", "no-store"),
+        *extra,
+    ]
+    proto.response_bytes(200, headers, body if scope.method != "HEAD" else b"")
+    return True
+
+
+def accept_letter(proto, scope, host: str, path: str, body: bytes) -> bool:
+    """Store a plain letter to a published mailbox and answer 303 to the receipt; False: not taken.
+
+    Whatever is not taken here (attachments, a mistake, a refusal, an unexpected error before the
+    commit) goes to the application unchanged, which answers it with the form and its messages.
+    """
+    raw = _published_form(host, path, front_intake.FORM_SETTINGS)
+    form = front_intake.read_settings(raw) if raw is not None else None
+    if form is None:
+        return False
+    try:
+        fields = front_intake.parse_body(scope.headers.get("content-type") or "", body)
+        cookies = scope.headers.get("cookie") or ""
+        origin_host = scope.headers.get("host") or scope.authority or ""
+        front_intake.check_csrf(fields, cookies, scope.headers, scope.scheme, origin_host)
+        accepted = front_intake.accept_letter(fields, form, _client_ip(scope), INTAKE)
+    except front_intake.HandOver:
+        return False
+    except Exception:  # never lose a letter to a bug here: the application takes it instead
+        logger.exception("front intake: a letter was handed to the application after an error")
+        return False
+    headers = [
+        ("location", front_intake.RECEIPT_PATH),
+        ("x-receipt-number", accepted.receipt_number),
+        ("set-cookie", accepted.cookie),
+        ("cache-control", "no-store"),
+        *SECURITY_HEADERS,
+    ]
+    proto.response_empty(303, headers)
+    return True
+
+
+async def proxy(scope, proto, body: bytes | None = None) -> None:
     """Hand a dynamic request to the application and relay its answer."""
     global _client
     import httpx
@@ -269,14 +341,14 @@ async def proxy(scope, proto) -> None:
         _client = httpx.AsyncClient(
             base_url=UPSTREAM, timeout=60.0, follow_redirects=False, cookies=NoCookies()
         )
-    body = await proto()
+    if body is None:
+        body = await proto()
     headers = [
         (name, value)
         for name, value in scope.headers.items()
         if name.lower() not in HOP_BY_HOP and not name.lower().startswith("x-forwarded-")
     ]
-    client_ip = scope.client.rsplit(":", 1)[0] if scope.client else ""
-    headers += [("x-forwarded-for", client_ip), ("x-forwarded-proto", scope.scheme)]
+    headers += [("x-forwarded-for", _client_ip(scope)), ("x-forwarded-proto", scope.scheme)]
     target = scope.path + (f"?{scope.query_string}" if scope.query_string else "")
     try:
         response = await _client.request(scope.method, target, headers=headers, content=body)
@@ -306,6 +378,13 @@ async def app(scope, proto) -> None:
             return
         if serve_direct(proto, scope, path):
             return
-        if not scope.query_string and serve_published(proto, scope, host, path):
+        if not scope.query_string and (
+            serve_published(proto, scope, host, path) or serve_form(proto, scope, host, path)
+        ):
             return
+    elif scope.method == "POST" and path is not None and host and not scope.query_string:
+        body = await proto()
+        if not accept_letter(proto, scope, host, path, body):
+            await proxy(scope, proto, body)
+        return
     await proxy(scope, proto)

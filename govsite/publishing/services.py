@@ -367,6 +367,19 @@ def sync_site_state(site: Site, gov_site: GovSite | None) -> None:
 # --- full rebuild ----------------------------------------------------------------------------------
 
 REBUILD_BATCH = 200
+# Files other apps publish with a site besides its pages (cases: the mailbox forms the front serves).
+# Each hook writes through the writer and returns the relative paths it wrote.
+SITE_EXTRAS: list[Callable[[Site, Writer], list[str]]] = []
+
+
+def write_site_extras(site: Site, writer: Writer) -> set[str]:
+    """Every SITE_EXTRAS file of `site`, with its compressed copies (the paths a rebuild keeps)."""
+    kept: set[str] = set()
+    for hook in SITE_EXTRAS:
+        for relative in hook(site, writer):
+            kept.update(storage.variant_paths(relative))
+    writer.flush()
+    return kept
 
 
 def rebuild_site(site: Site, index: SiteIndex, writer: Writer) -> None:
@@ -379,6 +392,7 @@ def rebuild_site(site: Site, index: SiteIndex, writer: Writer) -> None:
             path for url_path, _ in batch for path in storage.variant_paths(storage.file_for(url_path))
         )
         _write_batch(writer, site, batch)
+    keep.update(write_site_extras(site, writer))
     stale = PublishedFile.objects.filter(host=site.hostname).exclude(path__endswith=REDIRECT_MARKER)
     for path in stale.values_list("path", flat=True):
         if path not in keep:
@@ -441,6 +455,9 @@ def rebuild(
             report(Progress(run.done, run.total, (run.done - done_before) / elapsed, host))
     if refused:
         _audit_refusals(refused, None)
+    extras = Writer(renderer)
+    for site_id in urls_of:
+        write_site_extras(index.sites[site_id], extras)
     run.status = RebuildRun.Status.DONE
     run.save(update_fields=["status", "updated_at"])
     return run

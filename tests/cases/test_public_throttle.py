@@ -4,12 +4,9 @@ every server process, and cheap beside the submission they guard (helper C's ben
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from govsite import throttle
-from govsite.cases.models import RateCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -55,29 +52,17 @@ def test_counts_per_scope_and_address_within_a_window():
     assert throttle.hit("letter", "10.0.0.2", rate, now=now).allowed
     assert throttle.hit("lookup", "10.0.0.1", rate, now=now).allowed
     assert throttle.hit("letter", "10.0.0.1", rate, now=now + 60).allowed  # a new window
-    assert RateCounter.objects.get(key="letter:10.0.0.1").count == 1
+    assert throttle.current_spool().rate_count("letter:10.0.0.1") == 1
 
 
 def test_no_limit_when_switched_off():
     assert all(throttle.hit("letter", "10.0.0.1", throttle.Rate(0, 1)).allowed for _ in range(3))
-    assert not RateCounter.objects.exists()
+    assert throttle.current_spool().connection().execute("SELECT COUNT(*) FROM rate").fetchone()[0] == 0
 
 
 def test_idle_counters_are_forgotten():
     throttle.hit("letter", "10.0.0.1", throttle.Rate(5, 60), now=1_000_000.0)
     throttle.hit("letter", "10.0.0.2", throttle.Rate(5, 60), now=1_100_000.0)
     assert throttle.forget_idle(now=1_100_000.0) == 1
-    assert list(RateCounter.objects.values_list("key", flat=True)) == ["letter:10.0.0.2"]
-
-
-def test_counting_is_cheap():
-    """One statement per request: measured here, well under a millisecond on SQLite (WAL) and
-    PostgreSQL on these machines; the bound is loose so a loaded CI machine does not fail it."""
-    rate = throttle.Rate(1_000_000, 60)
-    count = 300
-    started = time.perf_counter()
-    for i in range(count):
-        throttle.hit("bench", f"10.0.{i % 50}.1", rate)
-    per_hit_ms = (time.perf_counter() - started) * 1000 / count
-    print(f"throttle.hit: {per_hit_ms:.3f} ms per request")
-    assert per_hit_ms < 5
+    keys = throttle.current_spool().connection().execute("SELECT key FROM rate").fetchall()
+    assert keys == [("letter:10.0.0.2",)]

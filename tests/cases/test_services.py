@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from govsite.cases import services
+from govsite.cases import rules, services
 from govsite.cases.models import Attachment, Case, CaseStep
 from govsite.review.models import AuditRecord
 from tests import factories
@@ -52,7 +52,7 @@ def test_art10_letter_routed_to_mailbox_unit_with_receipt_and_hashed_query_code(
     assert case.status == Case.Status.RECEIVED
     assert case.kind == Case.Kind.LETTER
     assert receipt.query_code not in case.query_code_hash
-    assert len(receipt.query_code) == services.QUERY_CODE_LENGTH
+    assert len(receipt.query_code) == rules.QUERY_CODE_LENGTH
     assert Attachment.objects.get(case=case).size == len(PNG)
     assert services.look_up(receipt.receipt_number, receipt.query_code.lower()) == case
     assert services.look_up(receipt.receipt_number, "WRONGCOD") is None

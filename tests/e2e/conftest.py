@@ -213,6 +213,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             "GOVSITE_MEDIA_ROOT": str(media_root),
             "GOVSITE_PUBLISH_ROOT": str(workdir / "publish"),
             "GOVSITE_PUBLISH_VAULT": str(workdir / "vault"),
+            "GOVSITE_INTAKE_DB": str(workdir / "intake.sqlite3"),
             "GOVSITE_MONITOR": "off",  # no inspections competing with the browser for the 2 cores
             "GOVSITE_ADMIN_BASE_URL": f"http://localhost:{port}",
             "PYTHONUNBUFFERED": "1",

@@ -1,10 +1,11 @@
 """Serve the platform on one machine: `manage.py serve --port 8000` (what `make run` uses).
 
-Four processes, restarted if one stops:
+Five processes, restarted if one stops:
 - the front (Granian RSGI, `govsite.publishing.front`) on PORT: published pages by host, the rest
   proxied to the application;
 - the application (Granian WSGI) on PORT+1, bound to 127.0.0.1 only;
 - the publish worker, which writes static files after each approved change;
+- the intake worker (`manage.py cases_intake`), which registers the letters the front took as cases;
 - the inspection scheduler (`manage.py monitor`, Art. 23): availability, links, freshness, wording,
   security and the tamper check, each on its own interval (docs/monitoring.md).
 
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from govsite.process import StopRequest
 
 RESTART_DELAY = 2.0
 
@@ -45,19 +48,13 @@ class Command(BaseCommand):
             "GOVSITE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "GOVSITE_BEHIND_PROXY": "1",
             "GOVSITE_MONITOR_ORIGIN": os.environ.get("GOVSITE_MONITOR_ORIGIN", f"http://127.0.0.1:{port}"),
+            **front_intake_environment(),
         }
         running: dict[str, subprocess.Popen] = {}
-        stopping = False
-
-        def stop(signum, frame) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        stop = StopRequest()
         self.stdout.write(f"前端 http://{host}:{port}/ ，应用 127.0.0.1:{port + 1}（Ctrl+C 退出）")
         try:
-            while not stopping:
+            while not stop.requested:
                 for name, command in commands.items():
                     process = running.get(name)
                     if process is None or process.poll() is not None:
@@ -94,7 +91,18 @@ class Command(BaseCommand):
                 *["--blocking-threads", "4", "govsite.wsgi:application"],
             ],
             "发布队列": [*manage, "publish_worker"],
+            "来信登记": [*manage, "cases_intake"],
         }
         if os.environ.get("GOVSITE_MONITOR", "on") != "off":
             commands["巡检调度"] = [*manage, "monitor"]
         return commands
+
+
+def front_intake_environment() -> dict[str, str]:
+    """What the front needs to fill mailbox forms and take letters (govsite.cases.front_intake)."""
+    return {
+        "GOVSITE_SECRET_KEY": settings.SECRET_KEY,
+        "GOVSITE_INTAKE_DB": str(settings.GOVSITE_INTAKE_DB),
+        "GOVSITE_FORM_RATE": str(settings.GOVSITE_FORM_RATE),
+        "GOVSITE_SECURE_COOKIES": "1" if settings.SECURE_COOKIES else "0",
+    }
