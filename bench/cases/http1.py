@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -46,10 +47,20 @@ class Client:
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
         return await self.request("GET", path, headers)
 
-    async def post(self, path: str, data: dict[str, str], headers: dict[str, str] | None = None) -> Response:
-        body = urlencode(data).encode()
-        extra = {"Content-Type": "application/x-www-form-urlencoded"} | (headers or {})
-        return await self.request("POST", path, extra, body)
+    async def post(
+        self,
+        path: str,
+        data: dict[str, str],
+        headers: dict[str, str] | None = None,
+        *,
+        multipart: bool = False,
+    ) -> Response:
+        """url-encoded, or multipart/form-data as a browser sends a form with a file input left empty."""
+        if multipart:
+            body, content_type = multipart_body(data)
+        else:
+            body, content_type = urlencode(data).encode(), "application/x-www-form-urlencoded"
+        return await self.request("POST", path, {"Content-Type": content_type} | (headers or {}), body)
 
     async def request(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
@@ -141,3 +152,18 @@ class Client:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def multipart_body(data: dict[str, str], file_field: str = "attachments") -> tuple[bytes, str]:
+    """The fields and an empty file part (`filename=""`), the way Chromium posts such a form."""
+    boundary = "----WebKitFormBoundary" + secrets.token_hex(8)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in data.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename=""\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n\r\n"
+    )
+    body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+    return body, f"multipart/form-data; boundary={boundary}"

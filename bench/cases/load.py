@@ -51,6 +51,7 @@ class Target:
     host: str  # the Host header: which site answers
     form_path: str
     captcha: Captcha | None = None  # (token, answer), computed in this process
+    multipart: bool = False  # the form has a file input: a browser posts multipart/form-data
 
 
 @dataclass
@@ -113,7 +114,9 @@ async def cycle(
     if target.captcha is not None:
         token, answer = target.captcha()
         data |= {"captcha_token": token, "captcha_answer": answer}
-    response = await http.post(target.form_path, data, {"Referer": f"http://{target.host}{target.form_path}"})
+    origin = f"http://{target.host}"
+    headers = {"Referer": f"{origin}{target.form_path}", "Origin": origin}
+    response = await http.post(target.form_path, data, headers, multipart=target.multipart)
     receipt = await read_receipt(http, response)
     if receipt is None:
         raise Refused(f"POST {response.status_code}", response.text)

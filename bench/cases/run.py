@@ -7,12 +7,14 @@ Run from the repository root with the project's Python (`make bench` does):
     .venv/bin/python bench/cases/run.py --targets stock_wagtail_forms --duration 20 --keep
 
 The default SQLite set-up in a throwaway directory: a fresh database, `migrate`, `load_demo`,
-`collectstatic` (as `make run` does), then the front and the application started with the argv of
-`manage.py serve` (Granian, the same process counts). 100 clients (load.py) each loop: GET the mayor's
-mailbox form, answer a captcha issued in this process with the server's SECRET_KEY
-(`govsite.cases.captcha.issue()`), POST a letter, read the receipt number. Halfway through, the
-application is stopped (SIGTERM) and started again while the clients go on; at the end every receipt
-number a client read is looked up in the database (lost = read, not stored). The per-address rate
+`collectstatic`, `rebuild_sites` (as `make run` does), then the front, the application and the intake
+worker started with the argv of `manage.py serve` (Granian, the same process counts). 100 clients
+(load.py) each loop: GET the mayor's mailbox form, answer a captcha issued in this process with the
+server's SECRET_KEY (`govsite.cases.captcha.issue()`), POST the letter as a browser posts this form
+(multipart, an empty file input), read the receipt number. Halfway through, every process that takes a
+letter (front, application, intake worker) is stopped (SIGTERM) and started again while the clients go
+on; at the end the benchmark waits until the intake worker has registered every letter, then looks up
+every receipt number a client read among the cases (lost = read, not a case). The per-address rate
 limit is raised for the run (GOVSITE_FORM_RATE): every client comes from 127.0.0.1.
 
 The peer in the same run: Wagtail's stock form builder (`wagtail.contrib.forms`, an `AbstractForm`
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -62,6 +65,7 @@ SITE_HOST = "localhost"  # the city portal's host in the demo
 PEER_FORM_PATH = "/letters/"
 GOALS = {"accepted_per_s": 300.0, "p99_ms": 300.0, "lost": 0}
 APP_READY_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 900.0  # the intake worker registers the letters the front took during the load
 
 
 # --- where the run happens ---------------------------------------------------------------------------
@@ -109,6 +113,7 @@ class Workspace:
             GOVSITE_STATIC_ROOT=str(self.root / "static"),
             GOVSITE_MEDIA_ROOT=str(self.root / "media"),
             GOVSITE_FORM_RATE=form_rate,
+            GOVSITE_INTAKE_DB=str(self.root / "intake.sqlite3"),
             GOVSITE_TAMPER_INTERVAL="3600",
             PYTHONUNBUFFERED="1",
         )
@@ -164,25 +169,34 @@ NOTES = [
     "with its own cookies and one keep-alive connection to the front (http1.py: a lean asyncio HTTP/1.1 "
     "client, about 1 ms of CPU per letter, so the clients take little from the server on the same machine); "
     "after a failed cycle it pauses "
-    f"{load.RETRY_PAUSE_S} s and tries again. Accepted = a receipt number was read.",
+    f"{load.RETRY_PAUSE_S} s and tries again. Accepted = a receipt number was read. govsite's form has a "
+    "file input, so its letters are posted as multipart/form-data with the file left empty, as Chromium "
+    "does; the stock form has none and gets url-encoded posts.",
+    "govsite: the mailbox page is a published file the front fills with a captcha and CSRF token per "
+    "visitor, and a plain letter is stored by the front in the intake spool (one SQLite commit) before the "
+    "303 with the receipt (docs/decisions/0008-front-intake-spool.md); the intake worker registers the "
+    "spooled letters as cases at a lower priority. intake: letters still pending when the load ended and "
+    "the seconds until all were cases; lost is counted after that, against the cases.",
     "accepted_per_s counts the letters accepted within the measured window (warm-up excluded) divided by "
     "its length, the restart included; steady_accepted_per_s leaves out the longest pause without an "
     "accepted letter after the SIGTERM (restart.longest_pause_without_acceptance_s).",
+    "Restart: the front, the application and (govsite) the intake worker get SIGTERM together and are "
+    "started again once they have exited, for both targets; the front stops its workers after "
+    "`--workers-kill-timeout` (3 s) if busy keep-alive connections hold the graceful stop.",
     "Latency: post_ms is the POST of an accepted letter (with reading the receipt number); cycle_ms "
     "adds the GET of the form and the captcha. The goals use post_ms over the whole window.",
-    "lost = receipt numbers a client read that are not in the database at the end; letters stored "
-    "whose answer never reached a client (cut off by the restart) are counted as stored_not_acknowledged.",
+    "lost = receipt numbers a client read that are not cases at the end; letters stored whose answer never "
+    "reached a client (cut off by the restart) are counted as stored_not_acknowledged.",
     "The per-address rate limit is raised for the run (settings.form_rate, GOVSITE_FORM_RATE): all 100 "
     "clients come from 127.0.0.1. Captchas are answered legitimately with govsite.cases.captcha.issue() "
     "in the benchmark's process, which shares the server's SECRET_KEY.",
-    "cpu_seconds / cpu_ms_per_accepted_letter: CPU time of the front's and the application's process groups "
-    "(Linux /proc) and of the benchmark process over the measured window; the application's includes the "
-    "restarted application's start-up (importing Django, first requests), so it is above the steady cost.",
+    "cpu_seconds / cpu_ms_per_accepted_letter: CPU time of each process group (Linux /proc) and of the "
+    "benchmark process over the measured window; a restarted process's includes its start-up (importing "
+    "Django, first requests), so the application's is above its steady cost.",
     "The stock Wagtail peer has no captcha, no rate limit and no receipt page of its own: its landing page "
     "shows the FormSubmission id, read as the receipt number. Its SQLite connection settings are govsite's.",
-    "Server: the front (Granian RSGI) and the application (Granian WSGI) with the argv of `manage.py serve`; "
-    "the publish worker and the tamper check are not started (load_demo leaves publish jobs that would "
-    "run during the load). The benchmark's clients run on the same machine and share its cores.",
+    "The publish worker and the inspection scheduler are not started (load_demo leaves publish jobs that "
+    "would run during the load). The benchmark's clients run on the same machine and share its cores.",
 ]
 
 
@@ -286,7 +300,8 @@ def group_cpu_seconds(pgid: int) -> float:
 
 @dataclass
 class Server:
-    """The front and the application as `manage.py serve` starts them (without its worker and tamper check)."""
+    """The processes of `manage.py serve` that take a letter: the front, the application and, for
+    govsite, the intake worker (not the publish worker or the inspection scheduler)."""
 
     name: str
     processes: ProcessGroup
@@ -298,20 +313,36 @@ class Server:
     app_port: int
     host: str
     probe_path: str
+    worker_argv: list[str] | None = None
     front: Process | None = None
     app: Process | None = None
-    app_cpu_done: float = 0.0  # total CPU seconds of the application processes stopped after the mark
+    worker: Process | None = None
+    cpu_done: dict[str, float] = field(default_factory=dict)  # CPU of processes stopped after the mark
     restarts: list[dict] = field(default_factory=list)
 
     def start(self) -> None:
+        self.start_front()
+        self.start_app()
+        self.start_worker()
+        self.wait_until_answering()
+
+    def start_front(self) -> None:
         self.front = self.processes.start(f"{self.name}-front", self.front_argv, env=self.env, cwd=REPO_ROOT)
         self.front.wait_for_port(self.front_port)
-        self.start_app()
-        self.wait_until_answering()
 
     def start_app(self) -> None:
         self.app = self.processes.start(f"{self.name}-app", self.app_argv, env=self.env, cwd=self.app_cwd)
         self.app.wait_for_port(self.app_port, timeout=APP_READY_TIMEOUT_S)
+
+    def start_worker(self) -> None:
+        if self.worker_argv is not None:
+            self.worker = self.processes.start(
+                f"{self.name}-worker", self.worker_argv, env=self.env, cwd=REPO_ROOT
+            )
+
+    def running(self) -> dict[str, Process]:
+        named = {"front": self.front, "app": self.app, "intake_worker": self.worker}
+        return {name: process for name, process in named.items() if process is not None}
 
     def wait_until_answering(self) -> float:
         """Wait until the form page answers 200 through the front (the application has loaded)."""
@@ -334,42 +365,49 @@ class Server:
             f"{self.probe_path} did not answer 200 within {APP_READY_TIMEOUT_S:.0f} s:\n{self.app.log_tail()}"
         )
 
-    def restart_app(self, at: float) -> None:
-        """SIGTERM to the application, wait for it to exit, start it again (blocking: run in a thread)."""
-        assert self.app is not None
-        self.app_cpu_done += group_cpu_seconds(self.app.pid)
+    def restart(self, at: float) -> None:
+        """SIGTERM to every process that takes a letter at once, wait for them to exit, start them again
+        (blocking: run in a thread). Each finishes what it is doing first (Granian's graceful stop)."""
+        for name, process in self.running().items():
+            self.cpu_done[name] = self.cpu_done.get(name, 0.0) + group_cpu_seconds(process.pid)
         started = time.monotonic()
-        self.processes.stop(self.app)
+        for process in self.running().values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running().values():
+            self.processes.stop(process)
         stopped = time.monotonic()
+        self.start_front()
+        front_up = time.monotonic()
         self.start_app()
+        self.start_worker()
         listening = time.monotonic()
         self.restarts.append(
             {
                 "at_s": round(at, 2),
+                "restarted": sorted(self.running()),
                 "sigterm_to_exit_s": round(stopped - started, 2),
+                "front_start_to_listening_s": round(front_up - stopped, 2),
                 "start_to_listening_s": round(listening - stopped, 2),
             }
         )
 
     def cpu_mark(self) -> dict[str, float]:
-        assert self.front is not None and self.app is not None
-        self.app_cpu_done = 0.0
-        return {"front": group_cpu_seconds(self.front.pid), "app": group_cpu_seconds(self.app.pid)}
+        self.cpu_done = {}
+        return {name: group_cpu_seconds(process.pid) for name, process in self.running().items()}
 
     def cpu_since(self, mark: dict[str, float]) -> dict[str, float]:
-        """CPU seconds since the mark; a restarted application's: the stopped one's after the mark + the new one's."""
-        assert self.front is not None and self.app is not None
-        app_now = group_cpu_seconds(self.app.pid) + self.app_cpu_done
+        """CPU seconds since the mark; a restarted process's: the stopped one's after the mark + the new one's."""
         return {
-            "front": round(group_cpu_seconds(self.front.pid) - mark["front"], 1),
-            "app": round(app_now - mark["app"], 1),
+            name: round(group_cpu_seconds(process.pid) + self.cpu_done.get(name, 0.0) - mark[name], 1)
+            for name, process in self.running().items()
         }
 
     def stop(self) -> None:
-        for process in (self.app, self.front):
+        for process in (self.worker, self.app, self.front):
             if process is not None:
                 self.processes.stop(process)
-        self.app = self.front = None
+        self.app = self.front = self.worker = None
 
 
 def serve_argv(front_port: int, app_workers: int | None, blocking_threads: int | None) -> tuple[list, list]:
@@ -458,6 +496,7 @@ class Benchmark:
             self.command("migrate", manage("migrate", "--no-input", "-v", "0"))
             self.command("load_demo", manage("load_demo", "--port", str(self.front_port)))
             self.command("collectstatic", manage("collectstatic", "--no-input", "-v", "0"))
+            self.command("rebuild_sites", manage("rebuild_sites"))  # the published files, mailbox forms too
             self.results.figures["setup_s"] = round(time.monotonic() - started, 1)
 
     def govsite_form_path(self) -> str:
@@ -483,9 +522,13 @@ class Benchmark:
         front_argv, app_argv = serve_argv(
             self.front_port, self.options.app_workers, self.options.blocking_threads
         )
+        from govsite.publishing.management.commands.serve import Command, front_intake_environment
+
+        worker_argv = Command().commands("127.0.0.1", self.front_port, 2)["来信登记"]
         env = self.env | {
             "GOVSITE_APP_UPSTREAM": f"http://127.0.0.1:{app_port}",
             "GOVSITE_BEHIND_PROXY": "1",
+            **front_intake_environment(),
         }
         server = Server(
             "govsite",
@@ -498,11 +541,36 @@ class Benchmark:
             app_port,
             f"{SITE_HOST}:{self.front_port}",
             form_path,
+            worker_argv=worker_argv,
         )
-        target = load.Target("govsite", self.client_port(server), server.host, form_path, captcha.issue)
-        figures = self.measure(server, target, self.govsite_stored)
+        target = load.Target(
+            "govsite", self.client_port(server), server.host, form_path, captcha.issue, multipart=True
+        )
+        figures = self.measure(server, target, self.govsite_stored, drain=self.govsite_drain)
         figures["form_path"] = form_path
         self.results.figures.update(figures)
+
+    def govsite_drain(self) -> dict:
+        """Wait until the intake worker has registered every spooled letter; how long it took."""
+        from govsite.throttle import current_spool
+
+        spool = current_spool()
+        started = time.monotonic()
+        first = spool.counts()
+        while spool.counts().get("pending", 0) and time.monotonic() - started < DRAIN_TIMEOUT_S:
+            time.sleep(0.2)
+        counts = spool.counts()
+        seconds = time.monotonic() - started
+        log(
+            f"govsite: intake drained in {seconds:.1f} s ({first.get('pending', 0)} pending at the end of the load)"
+        )
+        return {
+            "pending_at_end_of_load": first.get("pending", 0),
+            "drain_s": round(seconds, 1),
+            "registered": counts.get("registered", 0),
+            "failed": counts.get("failed", 0),
+            "still_pending": counts.get("pending", 0),
+        }
 
     def govsite_stored(self, receipts: Sequence[str]) -> tuple[int, int]:
         """(how many of the receipts are stored, how many letters are stored in all)."""
@@ -567,7 +635,11 @@ class Benchmark:
 
     # measuring one target
     def measure(
-        self, server: Server, target: load.Target, stored: Callable[[Sequence[str]], tuple[int, int]]
+        self,
+        server: Server,
+        target: load.Target,
+        stored: Callable[[Sequence[str]], tuple[int, int]],
+        drain: Callable[[], dict] | None = None,
     ) -> dict:
         options = self.options
         log(
@@ -580,8 +652,8 @@ class Benchmark:
             restart_at = options.duration_s / 2
 
             async def restart() -> None:
-                log(f"{target.name}: restarting the application (SIGTERM, then start again)")
-                await asyncio.to_thread(server.restart_app, restart_at)
+                log(f"{target.name}: restarting the front, the application and workers (SIGTERM, then start)")
+                await asyncio.to_thread(server.restart, restart_at)
 
             events = [(restart_at, restart)] if options.restart else []
             log(
@@ -612,6 +684,7 @@ class Benchmark:
                 (cpu_after.user + cpu_after.system) - (cpu_bench.user + cpu_bench.system), 1
             )
             wall = time.monotonic() - wall
+            intake = drain() if drain is not None else None
             found, stored_after = stored(tally.receipts)
         finally:
             server.stop()
@@ -630,8 +703,11 @@ class Benchmark:
                 for name, seconds in cpu.items()
             },
             "cpu_idle_share_before": idle,
-            "server": {"front": server.front_argv[1:], "app": server.app_argv[1:]},
+            "server": {"front": server.front_argv[1:], "app": server.app_argv[1:]}
+            | ({"intake_worker": server.worker_argv[2:]} if server.worker_argv else {}),
         }
+        if intake is not None:
+            figures["intake"] = intake
         log(
             f"{target.name}: {figures['accepted_per_s']} accepted/s, POST p50 {figures['post_ms'].get('p50')} ms "
             f"p99 {figures['post_ms'].get('p99')} ms, lost {figures['lost']}, outcomes {dict(tally.outcomes)}"
