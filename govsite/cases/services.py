@@ -558,8 +558,12 @@ def register_pending(limit: int = 50) -> tuple[int, int]:
     for letter in store.pending(limit):
         try:
             case = register_spooled(letter)
-        except (ValidationError, Mailbox.DoesNotExist) as error:
-            store.mark_failed(letter.id, "；".join(getattr(error, "messages", [str(error)])))
+        except Mailbox.DoesNotExist:
+            store.mark_failed(letter.id, f"信箱（编号 {letter.mailbox_id}）已不存在，请改由其他信箱登记。")
+            failed += 1
+            continue
+        except ValidationError as error:
+            store.mark_failed(letter.id, "；".join(error.messages))
             failed += 1
             continue
         store.mark_registered(letter.id, case.pk)

@@ -203,6 +203,15 @@ class Spool:
             (error[:2000], letter_id),
         )
 
+    def purge_registered(self, before: float) -> int:
+        """Forget letters registered as cases and received before `before`: the case is the record
+        now, and the spool keeps no copy of personal data longer than it must."""
+        return (
+            self.connection()
+            .execute("DELETE FROM letter WHERE state = 'registered' AND received_at < ?", (before,))
+            .rowcount
+        )
+
     def retry_failed(self) -> int:
         return (
             self.connection().execute("UPDATE letter SET state = 'pending' WHERE state = 'failed'").rowcount

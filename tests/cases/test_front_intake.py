@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 
 from govsite.cases import captcha, published_forms, services
@@ -319,3 +320,23 @@ def test_art22_published_forms_are_in_the_manifest_and_follow_the_mailbox(publis
     published.is_active = False
     published_forms.refresh_mailbox(published)
     assert not form.exists() and not (form.parent / ".form.json").exists()
+
+
+def test_the_intake_command_registers_lists_failures_and_forgets_old_copies(published, front, capsys):
+    citizen = visitor(front, published)
+    citizen.post(citizen.letter(citizen.open_form()))
+    number = current_spool().pending()[0].receipt_number
+    call_command("cases_intake", "--once", "--nice", "0")
+    assert Case.objects.filter(receipt_number=number).exists()
+    assert "已登记 1 件" in capsys.readouterr().out
+
+    store = current_spool()
+    assert store.purge_registered(time.time() - 86400) == 0  # registered just now: kept a day
+    assert store.purge_registered(time.time() + 1) == 1
+    assert store.find(number) is None and Case.objects.filter(receipt_number=number).exists()
+
+    citizen.post(citizen.letter(citizen.open_form()))
+    store.connection().execute("UPDATE letter SET mailbox_id = 0 WHERE state = 'pending'")
+    call_command("cases_intake", "--once", "--nice", "0")
+    call_command("cases_intake", "--failed")
+    assert "信箱（编号 0）已不存在" in capsys.readouterr().out

@@ -5,6 +5,7 @@ stored in the intake spool becomes a case, with the receipt number the citizen a
 within a second. It lowers its own priority: the letters are safe in the spool, and under a burst the
 cores are better spent taking more of them. `--once` registers what is waiting and exits (tests,
 cron); `--failed` lists letters that could not be registered, `--retry-failed` queues them again.
+The spool's copy of a registered letter (with its personal data) is removed a day later.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from django.core.management.base import BaseCommand
 from govsite.cases import services
 from govsite.process import StopRequest
 from govsite.throttle import current_spool
+
+KEEP_REGISTERED_SECONDS = 86400  # a registered letter's spool copy is kept a day for diagnosis, then removed
+PURGE_EVERY_SECONDS = 600
 
 
 class Command(BaseCommand):
@@ -43,7 +47,11 @@ class Command(BaseCommand):
             os.nice(nice)
         stop = StopRequest()
         total = 0
+        purged_at = 0.0
         while not stop.requested:
+            if time.monotonic() - purged_at > PURGE_EVERY_SECONDS:
+                store.purge_registered(time.time() - KEEP_REGISTERED_SECONDS)
+                purged_at = time.monotonic()
             registered, failed = services.register_pending(batch)
             total += registered
             if failed:
