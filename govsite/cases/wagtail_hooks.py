@@ -3,12 +3,14 @@ and the mailboxes and knowledge entries as snippets."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from govsite.admin_access import PermittedMenuItem
 from govsite.cases import admin_views, services
 from govsite.cases.models import KnowledgeEntry, Mailbox
 
@@ -33,9 +35,7 @@ class KnowledgeEntryViewSet(SnippetViewSet):
     search_backend_name = None
 
 
-class HandlerMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return services.is_case_handler(request.user)
+handler_menu_item = partial(PermittedMenuItem, predicate=services.is_case_handler)
 
 
 class CasesGroup(SnippetViewSetGroup):
@@ -47,11 +47,11 @@ class CasesGroup(SnippetViewSetGroup):
 
     def get_submenu_items(self):
         pages = [
-            HandlerMenuItem("事项办理", reverse("cases_admin_list"), name="cases-list", icon_name="tasks"),
-            HandlerMenuItem(
+            handler_menu_item("事项办理", reverse("cases_admin_list"), name="cases-list", icon_name="tasks"),
+            handler_menu_item(
                 "超期事项", reverse("cases_admin_overdue"), name="cases-overdue", icon_name="warning"
             ),
-            HandlerMenuItem(
+            handler_menu_item(
                 "统计", reverse("cases_admin_statistics"), name="cases-statistics", icon_name="table"
             ),
         ]

@@ -41,19 +41,19 @@ def _chosen_site(request: HttpRequest, sites: list[GovSite]) -> GovSite | None:
 @_viewers_only
 def overview(request: HttpRequest) -> TemplateResponse:
     """监测总览: the platform, or one site with ?site=<id>."""
-    sites = _visible_sites(request)
-    site = _chosen_site(request, sites)
+    visible = _visible_sites(request)
+    site = _chosen_site(request, visible)
+    sites = visible if site is None else [site]
     findings = services.findings_visible_to(request.user)
     if site is not None:
         findings = findings.filter(gov_site=site)
-        sites = [site]
     today = timezone.localdate()
     site_rows = dashboard.site_rows(findings)
     availability = dashboard.availability_rows(sites)
     freshness = dashboard.freshness_summary()
     context = {
         "header_title": f"监测总览 · {site.name}" if site else "监测总览 · 全平台",
-        "sites": _visible_sites(request),
+        "sites": visible,
         "site": site,
         "severity": dashboard.severity_counts(findings),
         "overdue": services.overdue(findings, today).count(),
@@ -145,7 +145,7 @@ def finding_action(request: HttpRequest, pk: int) -> HttpResponse:
             services.dismiss(finding, actor=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, "已忽略该问题。")
         elif action == "assign" and operator:
-            owner = get_user_model().objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
+            owner = services.owner_from(request.POST.get("owner"))
             services.assign(finding, owner=owner, actor=request.user)
             messages.success(request, "已指派责任人。" if owner else "已取消指派。")
         else:

@@ -145,6 +145,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "events": incidents.timeline(incident),
         "manual_kinds": [(kind, IncidentEvent.Kind(kind).label) for kind in incidents.MANUAL_EVENT_KINDS],
+        "levels": Incident.Level.choices,
         "page_url": incident.finding.page_url if incident.finding else "",
         "page_urls": sorted(page_urls),
         "report_to": incidents.report_to_for(incident.gov_site),
@@ -164,7 +165,10 @@ def _run_action(request: HttpRequest, incident: Incident) -> str:
             actor=user,
             note=post.get("note", ""),
             page_url=post.get("page_url", ""),
+            level=post.get("level", ""),
         )
+        if event.level:
+            return f"已记录“{event.get_kind_display()}”，事件级别定为{event.get_level_display()}。"
         return f"已记录“{event.get_kind_display()}”。"
     if action == "offline":
         incidents.take_page_offline(incident, post.get("page_url", ""), actor=user)

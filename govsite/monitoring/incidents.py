@@ -61,11 +61,12 @@ def _record_event(
     actor,
     note: str = "",
     page_url: str = "",
+    level: str = "",
     detail: dict | None = None,
 ) -> IncidentEvent:
     """One step on the timeline and its audit record (action `monitoring.incident.<kind>`)."""
     event = IncidentEvent.objects.create(
-        incident=incident, kind=kind, actor=actor, note=note, page_url=page_url[:2000]
+        incident=incident, kind=kind, actor=actor, note=note, page_url=page_url[:2000], level=level
     )
     audit.record(
         f"monitoring.incident.{kind}",
@@ -132,17 +133,44 @@ def open_incident(
 
 
 @transaction.atomic
-def add_event(incident: Incident, kind: str, *, actor, note: str = "", page_url: str = "") -> IncidentEvent:
+def add_event(
+    incident: Incident,
+    kind: str,
+    *,
+    actor,
+    note: str = "",
+    page_url: str = "",
+    level: str | int | None = None,
+) -> IncidentEvent:
     """Art. 24: record a step of the response by hand — reported (上报), assessed (研判定级) or an
     action taken (处置措施). Steps with their own rule (page offline, restore, resolve, report the
-    result, close) go through their own functions."""
+    result, close) go through their own functions.
+
+    An assessment may set the incident's level (研判定级): the incident takes it, and the event and
+    its audit record keep the level and the one before. Only an assessment sets a level.
+    """
     _refuse_if_closed(incident)
     if kind not in MANUAL_EVENT_KINDS:
         raise _refuse("请选择上报、研判定级或处置措施。", "event_kind_not_manual", "kind")
+    level = "" if level is None else str(level).strip()
     note = _text(note)
+    errors: dict[str, ValidationError] = {}
+    if level and kind != Kind.ASSESSED:
+        errors["level"] = ValidationError("只有研判定级环节可以确定事件级别。", code="level_not_assessment")
+    elif level and level not in Incident.Level.values:
+        errors["level"] = ValidationError("请选择事件级别（Ⅰ级至Ⅳ级）。", code="level_invalid")
     if not note:
-        raise _refuse("请填写说明。", "note_required", "note")
-    return _record_event(incident, kind, actor=actor, note=note, page_url=_text(page_url))
+        errors["note"] = ValidationError("请填写说明。", code="note_required")
+    if errors:
+        raise ValidationError(errors)
+    detail = {}
+    if level:
+        detail = {"level": level, "previous_level": incident.level}
+        incident.level = level
+        incident.save(update_fields=["level"])
+    return _record_event(
+        incident, kind, actor=actor, note=note, page_url=_text(page_url), level=level, detail=detail
+    )
 
 
 def _url_path_on_site(gov_site: GovSite, page_url: str) -> str:

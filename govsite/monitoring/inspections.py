@@ -4,6 +4,9 @@ Each probe looks at every open site and returns an `ObservationBatch`; `services
 turns it into findings. Probes read published pages from the publish root (what visitors get) and
 reach sites over HTTP through `site_origin` (GOVSITE_MONITOR_ORIGIN sends every request to one
 address with the site's Host header, e.g. the front of `make run` on 127.0.0.1).
+
+The same scheduler also sends the cases' deadline reminders on working days (`send_case_reminders`):
+one scheduler for every periodic job of the platform.
 """
 
 from __future__ import annotations
@@ -15,23 +18,25 @@ import ssl
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
+from wagtail.models import Page
 
-from govsite.content.models import ColumnPage, ContentPage
-from govsite.content.services import column_items
-from govsite.monitoring.models import AvailabilityCheck, Finding, InspectionRun, LinkCheck, WordingEntry
-from govsite.monitoring.services import Observation, ObservationBatch
+from govsite.content.models import ColumnPage, ColumnShare, ContentPage
+from govsite.monitoring.models import AvailabilityCheck, Finding, InspectionRun, LinkCheck
+from govsite.monitoring.services import Observation, ObservationBatch, wording_scanner
 from govsite.publishing import storage
 from govsite.publishing.models import PublishedFile
 from govsite.sites.models import GovSite
+from govsite.workdays import services as workdays
 
 Progress = Callable[[int, int], None]
 
@@ -160,9 +165,8 @@ def check_availability(progress: Progress | None = None, *, now: datetime | None
         probes = [Probe(url=origin + path, is_home=home) for path, home in key_paths(gov_site)]
         targets.append((gov_site, probes, headers))
     asyncio.run(_probe_sites(targets, timeout))
-    observations: list[Observation] = []
-    for gov_site, probes, _headers in targets:
-        AvailabilityCheck.objects.bulk_create(
+    AvailabilityCheck.objects.bulk_create(
+        (
             AvailabilityCheck(
                 gov_site=gov_site,
                 url=probe.url,
@@ -173,9 +177,15 @@ def check_availability(progress: Progress | None = None, *, now: datetime | None
                 ok=probe.ok,
                 problem=probe.problem,
             )
+            for gov_site, probes, _headers in targets
             for probe in probes
-        )
-        observations += _availability_observations(gov_site, probes, now)
+        ),
+        batch_size=500,
+    )
+    weeks = availability_weeks([gov_site for gov_site, *_rest in targets], now)
+    observations: list[Observation] = []
+    for gov_site, probes, _headers in targets:
+        observations += _availability_observations(gov_site, probes, weeks[gov_site.pk], now)
     if progress:
         progress(len(targets), len(targets))
     checked = sum(len(probes) for _site, probes, _headers in targets)
@@ -186,7 +196,9 @@ def _scope(targets) -> frozenset[int]:
     return frozenset(gov_site.pk for gov_site, *_rest in targets)
 
 
-def _availability_observations(gov_site: GovSite, probes: list[Probe], now: datetime) -> list[Observation]:
+def _availability_observations(
+    gov_site: GovSite, probes: list[Probe], week: AvailabilityWeek, now: datetime
+) -> list[Observation]:
     found = []
     for probe in probes:
         if probe.ok:
@@ -203,7 +215,6 @@ def _availability_observations(gov_site: GovSite, probes: list[Probe], now: date
                 suggestion="检查前端服务、网络与证书；恢复前可在应急预案中启动应急响应。",
             )
         )
-    week = availability_week(gov_site, now)
     if week.veto:
         found.append(
             Observation(
@@ -247,20 +258,35 @@ class AvailabilityWeek:
 def availability_week(gov_site: GovSite, end: datetime) -> AvailabilityWeek:
     """gov-site-rules §2.2: over one week, the share of home-page checks that failed to open
     within 15 s; a share of 5 % or more is a veto."""
+    return availability_weeks([gov_site], end)[gov_site.pk]
+
+
+def availability_weeks(sites: Iterable[GovSite], end: datetime) -> dict[int, AvailabilityWeek]:
+    """`availability_week` of many sites (GovSite pk → week) in one query, whatever their number:
+    the home-page checks of the week ending at `end`, counted per site and local day."""
     start = end - timedelta(days=7)
-    checks = AvailabilityCheck.objects.filter(
-        gov_site=gov_site, is_home=True, checked_at__gt=start, checked_at__lte=end
+    ids = [gov_site.pk for gov_site in sites]
+    per_day: dict[int, list[tuple[int, int]]] = {pk: [] for pk in ids}
+    rows = (
+        AvailabilityCheck.objects.filter(
+            gov_site_id__in=ids, is_home=True, checked_at__gt=start, checked_at__lte=end
+        )
+        .annotate(day=TruncDate("checked_at"))  # the local day (settings.TIME_ZONE)
+        .values_list("gov_site_id", "day")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(ok=False)))
+        .order_by()
     )
-    totals = checks.aggregate(total=Count("pk"), failed=Count("pk", filter=Q(ok=False)))
-    per_day: dict[date, int] = defaultdict(int)
-    for moment in checks.values_list("checked_at", flat=True):
-        per_day[timezone.localtime(moment).date()] += 1
-    return AvailabilityWeek(
-        checks=totals["total"],
-        failures=totals["failed"],
-        fewest_daily_checks=min(per_day.values(), default=0),
-        days=len(per_day),
-    )
+    for gov_site_id, _day, total, failed in rows:
+        per_day[gov_site_id].append((total, failed))
+    return {
+        pk: AvailabilityWeek(
+            checks=sum(total for total, _failed in days),
+            failures=sum(failed for _total, failed in days),
+            fewest_daily_checks=min((total for total, _failed in days), default=0),
+            days=len(days),
+        )
+        for pk, days in per_day.items()
+    }
 
 
 # --- freshness (§2.2 首页不更新、栏目不更新; Art. 6-7) ------------------------------------------
@@ -317,12 +343,13 @@ class FreshnessReport:
         return found
 
 
-def _column_state(column: ColumnPage, home_depth: int, now: datetime) -> ColumnState:
+def _column_state(
+    column: ColumnPage, last: datetime | None, has_live_subcolumns: bool, home_depth: int, now: datetime
+) -> ColumnState:
     category = column.category
-    last = column_items(column).values_list("first_published_at", flat=True).first()
     age = (now - last).days if last else None
     has_text = bool(re.sub(r"<[^>]+>|\s", "", column.body or ""))
-    blank = last is None and not has_text and not column.get_children().live().type(ColumnPage).exists()
+    blank = last is None and not has_text and not has_live_subcolumns
     limit, long_limit = category.update_within_days, category.long_stale_days
     tracked = limit is not None and not has_text
     stale = tracked and (age is None or age > limit)
@@ -332,22 +359,47 @@ def _column_state(column: ColumnPage, home_depth: int, now: datetime) -> ColumnS
     return ColumnState(column, last, age, blank, bool(stale), bool(long_stale), bool(stale and in_group))
 
 
+def _latest_items(home: Page, columns: list[ColumnPage]) -> tuple[dict[int, datetime], datetime | None]:
+    """When each column last got a new item, and when the site did: the same items as
+    `content.services.column_items` (live, public content below the column, and the pages shared
+    into it), read for all columns at once instead of one query per column."""
+    visible = ContentPage.objects.live().public()
+    column_at = {column.path: column.pk for column in columns}
+    latest: dict[int, datetime] = {}
+    site_latest: datetime | None = None
+
+    def note(column_id: int, moment: datetime) -> None:
+        if column_id not in latest or moment > latest[column_id]:
+            latest[column_id] = moment
+
+    for path, moment in visible.descendant_of(home).values_list("path", "first_published_at").iterator():
+        if moment is None:
+            continue
+        site_latest = moment if site_latest is None else max(site_latest, moment)
+        for end in range(Page.steplen, len(path), Page.steplen):  # every ancestor's path
+            if path[:end] in column_at:
+                note(column_at[path[:end]], moment)
+    shares = ColumnShare.objects.filter(column_id__in=column_at.values(), page__in=visible)
+    for column_id, moment in shares.values_list("column_id", "page__first_published_at"):
+        if moment is not None:
+            note(column_id, moment)
+    return latest, site_latest
+
+
 def freshness_report(gov_site: GovSite, now: datetime | None = None) -> FreshnessReport:
     """Art. 6-7 and gov-site-rules §2.2: every column of the site against its category's rule, the
-    blank columns, the home page's last update, and the veto counts."""
+    blank columns, the home page's last update, and the veto counts. A fixed number of queries,
+    however many columns the site has."""
     now = now or timezone.now()
     home = gov_site.site.root_page
-    report = FreshnessReport(gov_site)
-    columns = ColumnPage.objects.live().descendant_of(home).select_related("category").order_by("path")
-    report.columns = [_column_state(column, home.depth, now) for column in columns]
-    report.home_last_update = (
-        ContentPage.objects.live()
-        .public()
-        .descendant_of(home)
-        .order_by("-first_published_at")
-        .values_list("first_published_at", flat=True)
-        .first()
-    )
+    columns = list(ColumnPage.objects.live().descendant_of(home).select_related("category").order_by("path"))
+    with_live_subcolumns = {column.path[: -Page.steplen] for column in columns}
+    latest, site_latest = _latest_items(home, columns)
+    report = FreshnessReport(gov_site, home_last_update=site_latest)
+    report.columns = [
+        _column_state(column, latest.get(column.pk), column.path in with_live_subcolumns, home.depth, now)
+        for column in columns
+    ]
     return report
 
 
@@ -606,28 +658,9 @@ def check_tamper(progress: Progress | None = None) -> ObservationBatch:
 # --- wording (§5.1) and links: thin glue over the engines -----------------------------------------
 
 
-def wording_scanner():
-    from govsite.monitoring import wording
-
-    rules = [
-        wording.WordingRule(
-            term=entry.term,
-            kind=wording.Kind(entry.kind),
-            severity=wording.Severity(entry.severity),
-            correction=entry.correction,
-            allowed=tuple(line.strip() for line in entry.allowed.splitlines() if line.strip()),
-            rule_id=entry.pk,
-        )
-        for entry in WordingEntry.objects.filter(enabled=True)
-    ]
-    return wording.WordingScanner(rules)
-
-
 def check_wording(progress: Progress | None = None) -> ObservationBatch:
     """§5.1 and Art. 23: every published page, daily, against the wording dictionaries."""
-    from govsite.monitoring.services import wording_scanner as cached_scanner
-
-    scanner = cached_scanner()
+    scanner = wording_scanner()
     sites = open_sites()
     observations: list[Observation] = []
     checked = 0
@@ -653,6 +686,59 @@ def _wording_observation(gov_site: GovSite, url_path: str, hit) -> Observation:
         detail=hit.excerpt,
         suggestion=f"改为“{rule.correction}”" if rule.correction else "删除或改写该词语",
     )
+
+
+# --- case reminders (Art. 18 and the mailboxes' deadlines; the cases app's rule) ------------------
+
+
+def send_case_reminders(progress: Progress | None = None) -> ObservationBatch:
+    """On every working day, remind each unit's handlers by e-mail of the cases that are due soon or
+    overdue: `cases.services.send_reminders`, which sends a unit at most one mail a day, so a second
+    run on the same day only sends what failed before. On a day off nothing is sent.
+
+    A unit whose handlers have no e-mail address, and mails the server refused, become findings.
+    """
+    from govsite.cases import deadlines
+    from govsite.cases import services as cases
+
+    today = deadlines.today()
+    if not workdays.is_workday(today):
+        note = f"{today:%Y-%m-%d} 非工作日，不发送催办提醒。"
+        # An empty scope: a day off closes none of the findings of the last working day.
+        return ObservationBatch([], 0, {"date": today.isoformat(), "sent": 0, "note": note}, frozenset())
+    run = cases.send_reminders(today)
+    observations = [
+        Observation(
+            key=f"without_handlers:{unit}",
+            title=f"催办提醒无法送达：{unit}没有可接收邮件的办理人员",
+            severity=Finding.Severity.MEDIUM,
+            suggestion="为该单位的办理人员账号填写电子邮箱，或在“互动交流”中为该单位指定办理人员。",
+        )
+        for unit in run.without_handlers
+    ]
+    if run.failed:
+        observations.append(
+            Observation(
+                key="send_failed",
+                title=f"{len(run.failed)} 个单位的催办邮件发送失败",
+                severity=Finding.Severity.HIGH,
+                detail="\n".join(run.failed),
+                suggestion="检查邮件服务器设置；当天在“巡检记录”中立即运行“催办提醒”即可补发。",
+            )
+        )
+    units = run.sent + run.skipped + len(run.failed) + len(run.without_handlers)
+    if progress:
+        progress(units, units)
+    summary = {
+        "date": today.isoformat(),
+        "sent": run.sent,
+        "skipped": run.skipped,
+        "failed": run.failed,
+        "without_handlers": run.without_handlers,
+        "note": f"发送 {run.sent} 个单位，今日已发送跳过 {run.skipped} 个，失败 {len(run.failed)} 个，"
+        f"无办理人员 {len(run.without_handlers)} 个。",
+    }
+    return ObservationBatch(observations, units, summary)
 
 
 def last_run(kind: str) -> InspectionRun | None:
@@ -848,4 +934,5 @@ PROBES: dict[str, Callable[..., ObservationBatch]] = {
     "tamper": check_tamper,
     "wording": check_wording,
     "links": check_links_of_sites,
+    "reminders": send_case_reminders,
 }

@@ -25,6 +25,7 @@ class Inspection(models.Model):
         WORDING = "wording", "错敏字"
         SECURITY = "security", "安全与合规"
         TAMPER = "tamper", "网页防篡改"
+        REMINDERS = "reminders", "催办提醒"
 
     kind = models.CharField("巡检类型", max_length=20, choices=Kind.choices, unique=True)
     interval_seconds = models.PositiveIntegerField("间隔（秒）")
@@ -331,6 +332,7 @@ class IncidentEvent(models.Model):
     )
     note = models.TextField("说明", blank=True)
     page_url = models.CharField("涉及页面", max_length=2000, blank=True)
+    level = models.CharField("定级", max_length=2, choices=Incident.Level.choices, blank=True)
 
     class Meta:
         verbose_name = "处置记录"

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from govsite.monitoring.models import Finding, Inspection, InspectionRun
+from govsite.monitoring.models import Finding, Inspection, InspectionRun, WordingEntry
 from govsite.review import audit
 from govsite.workdays import services as workdays
 
@@ -35,6 +37,7 @@ DEFAULT_INTERVALS = {
     Inspection.Kind.WORDING: 24 * 3600,
     Inspection.Kind.SECURITY: 6 * 3600,
     Inspection.Kind.TAMPER: 300,
+    Inspection.Kind.REMINDERS: 24 * 3600,  # sends only on working days, at most once a unit and day
 }
 
 FIX_WITHIN_WORKDAYS = {
@@ -45,6 +48,10 @@ FIX_WITHIN_WORKDAYS = {
 }
 
 STALE_RUN_AFTER = timedelta(hours=6)
+BATCH = 500  # fingerprints or ids in one query: SQLite limits the parameters of a statement
+WRITTEN_FIELDS = ["gov_site", "column", "page_url", "title", "detail", "suggestion", "severity", "last_seen"]
+WRITTEN_FIELDS += ["status", "reopened", "closed_at", "due_on"]  # when a finding reopens
+USER_ID = re.compile(r"[0-9]{1,18}")  # below 2**63: a longer number is no user's id
 
 
 @dataclass(frozen=True)
@@ -85,24 +92,58 @@ def fix_due(severity: str, now: datetime):
 
 
 def record_observations(kind: str, batch: ObservationBatch, *, now: datetime | None = None) -> dict[str, int]:
-    """Art. 23: open, keep, reopen or close findings of `kind` from what one run saw."""
+    """Art. 23: open, keep, reopen or close findings of `kind` from what one run saw.
+
+    The number of queries does not grow with the run: the findings the run's problems already have
+    are read and locked in one query (per `BATCH` fingerprints) and written back in bulk; only a
+    finding that opens, reopens or closes costs more, its record in the audit chain.
+    """
     now = now or timezone.now()
+    observed: dict[str, Observation] = {}
+    for observation in batch.observations:
+        observed.setdefault(fingerprint(kind, observation.key), observation)  # the first one counts
     counts = {"opened": 0, "reopened": 0, "seen": 0, "closed": 0}
-    seen: set[str] = set()
     with transaction.atomic():
-        for observation in batch.observations:
-            mark = fingerprint(kind, observation.key)
-            if mark in seen:
+        known = _locked_findings(list(observed))
+        changed: list[Finding] = []
+        only_seen: list[int] = []
+        for mark, observation in observed.items():
+            finding = known.get(mark)
+            if finding is None:
+                _open(kind, mark, observation, now)
+                counts["opened"] += 1
                 continue
-            seen.add(mark)
-            counts[_apply(kind, mark, observation, now)] += 1
-        counts["closed"] = _close_unseen(kind, seen, batch.scope_site_ids, now)
+            outcome = _refresh(finding, observation, now)
+            if outcome == "reopened":
+                audit.record("monitoring.finding_reopened", actor=None, site=finding.gov_site_id, obj=finding)
+            if outcome == "unchanged":
+                only_seen.append(finding.pk)
+            else:
+                changed.append(finding)
+            counts["reopened" if outcome == "reopened" else "seen"] += 1
+        Finding.objects.bulk_update(changed, WRITTEN_FIELDS, batch_size=BATCH)
+        for pks in _batches(only_seen):
+            Finding.objects.filter(pk__in=pks).update(last_seen=now)
+        counts["closed"] = _close_unseen(kind, set(observed), batch.scope_site_ids, now)
     return counts
 
 
-def _apply(kind: str, mark: str, observation: Observation, now: datetime) -> str:
-    finding = Finding.objects.select_for_update().filter(fingerprint=mark).first()
-    fields = {
+def _batches(items: list) -> Iterator[list]:
+    return (items[start : start + BATCH] for start in range(0, len(items), BATCH))
+
+
+def _locked_findings(marks: list[str]) -> dict[str, Finding]:
+    """The findings these fingerprints already have, locked until the run's transaction ends."""
+    known: dict[str, Finding] = {}
+    for chunk in _batches(marks):
+        for finding in Finding.objects.select_for_update().filter(fingerprint__in=chunk):
+            known[finding.fingerprint] = finding
+    return known
+
+
+def _observed(observation: Observation, now: datetime) -> dict:
+    """The fields of a finding that come from what the run saw."""
+    return {
         "gov_site_id": observation.gov_site_id,
         "column_id": observation.column_id,
         "page_url": observation.page_url[:2000],
@@ -112,40 +153,50 @@ def _apply(kind: str, mark: str, observation: Observation, now: datetime) -> str
         "severity": observation.severity,
         "last_seen": now,
     }
-    if finding is None:
-        finding = Finding.objects.create(
-            kind=kind, fingerprint=mark, first_seen=now, due_on=fix_due(observation.severity, now), **fields
-        )
-        audit.record("monitoring.finding_opened", actor=None, site=finding.gov_site, obj=finding)
-        return "opened"
-    for name, value in fields.items():
+
+
+def _open(kind: str, mark: str, observation: Observation, now: datetime) -> None:
+    finding = Finding.objects.create(
+        kind=kind,
+        fingerprint=mark,
+        first_seen=now,
+        due_on=fix_due(observation.severity, now),
+        **_observed(observation, now),
+    )
+    audit.record("monitoring.finding_opened", actor=None, site=finding.gov_site_id, obj=finding)
+
+
+def _refresh(finding: Finding, observation: Observation, now: datetime) -> str:
+    """Apply what the run saw to a finding it already has (in memory; the caller writes it).
+
+    A fixed finding reopens with a new deadline ("reopened"); otherwise "changed" when more than
+    `last_seen` differs, "unchanged" when the problem is exactly as it was.
+    """
+    changed = False
+    for name, value in _observed(observation, now).items():
+        changed = changed or (name != "last_seen" and getattr(finding, name) != value)
         setattr(finding, name, value)
-    outcome = "seen"
     if finding.status == Finding.Status.FIXED:
         finding.status = Finding.Status.OPEN
         finding.reopened += 1
         finding.closed_at = None
         finding.due_on = fix_due(observation.severity, now)
-        outcome = "reopened"
-    finding.save()
-    if outcome == "reopened":
-        audit.record("monitoring.finding_reopened", actor=None, site=finding.gov_site, obj=finding)
-    return outcome
+        return "reopened"
+    return "changed" if changed else "unchanged"
 
 
 def _close_unseen(kind: str, seen: set[str], scope: frozenset[int] | None, now: datetime) -> int:
-    stale = Finding.objects.filter(kind=kind, status=Finding.Status.OPEN).exclude(fingerprint__in=seen)
+    """Close the open findings of `kind` (within the run's scope) that the run no longer saw."""
+    still_open = Finding.objects.filter(kind=kind, status=Finding.Status.OPEN)
     if scope is not None:
-        stale = stale.filter(gov_site_id__in=scope)
-    closed = 0
-    for finding in stale.select_related("gov_site"):
-        finding.status = Finding.Status.FIXED
-        finding.closed_at = now
-        finding.reason = "复查未再发现，自动关闭。"
-        finding.save(update_fields=["status", "closed_at", "reason"])
-        audit.record("monitoring.finding_cleared", actor=None, site=finding.gov_site, obj=finding)
-        closed += 1
-    return closed
+        still_open = still_open.filter(gov_site_id__in=scope)
+    stale = [pk for pk, mark in still_open.values_list("pk", "fingerprint") if mark not in seen]
+    reason = "复查未再发现，自动关闭。"
+    for chunk in _batches(stale):
+        Finding.objects.filter(pk__in=chunk).update(status=Finding.Status.FIXED, closed_at=now, reason=reason)
+        for finding in Finding.objects.filter(pk__in=chunk):
+            audit.record("monitoring.finding_cleared", actor=None, site=finding.gov_site_id, obj=finding)
+    return len(stale)
 
 
 def mark_fixed(finding: Finding, *, actor, note: str = "") -> Finding:
@@ -183,6 +234,20 @@ def dismiss(finding: Finding, *, actor, reason: str) -> Finding:
         detail={"reason": reason},
     )
     return finding
+
+
+def owner_from(value: str | None):
+    """The owner an operator chose for a finding: the id of an active user, or "" for nobody.
+    Anything else (not a number, no such user, a disabled account) is refused and changes nothing."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    owner = None
+    if USER_ID.fullmatch(value):
+        owner = get_user_model().objects.filter(pk=int(value), is_active=True).first()
+    if owner is None:
+        raise ValidationError({"owner": ValidationError("请选择有效的责任人。", code="owner_invalid")})
+    return owner
 
 
 def assign(finding: Finding, *, owner, actor) -> Finding:
@@ -325,18 +390,31 @@ _scanner_cache: dict[str, object] = {}
 
 def wording_scanner():
     """The scanner for the enabled dictionary entries, rebuilt only when the dictionary changed."""
-    from django.db.models import Count, Max
-
-    from govsite.monitoring.inspections import wording_scanner as build
-    from govsite.monitoring.models import WordingEntry
-
     stamp = WordingEntry.objects.filter(enabled=True).aggregate(
         n=Count("pk"), at=Max("updated_at"), top=Max("pk")
     )
     key = f"{stamp['n']}:{stamp['at']}:{stamp['top']}"
     if _scanner_cache.get("key") != key:
-        _scanner_cache.update(key=key, scanner=build())
+        _scanner_cache.update(key=key, scanner=_build_wording_scanner())
     return _scanner_cache["scanner"]
+
+
+def _build_wording_scanner():
+    """A new scanner over the enabled dictionary entries (call `wording_scanner`, which caches it)."""
+    from govsite.monitoring import wording
+
+    rules = [
+        wording.WordingRule(
+            term=entry.term,
+            kind=wording.Kind(entry.kind),
+            severity=wording.Severity(entry.severity),
+            correction=entry.correction,
+            allowed=tuple(line.strip() for line in entry.allowed.splitlines() if line.strip()),
+            rule_id=entry.pk,
+        )
+        for entry in WordingEntry.objects.filter(enabled=True)
+    ]
+    return wording.WordingScanner(rules)
 
 
 def wording_hits(texts: dict[str, str]) -> dict[str, list]:

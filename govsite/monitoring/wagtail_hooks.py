@@ -3,12 +3,14 @@ wording dictionaries and inspection intervals as snippets."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from govsite.admin_access import PermittedMenuItem
 from govsite.monitoring import admin_views, incident_views, services
 from govsite.monitoring.models import Inspection, WordingEntry
 
@@ -31,14 +33,8 @@ class InspectionViewSet(SnippetViewSet):
     search_backend_name = None
 
 
-class OperatorMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return services.is_operator(request.user)
-
-
-class ViewerMenuItem(MenuItem):
-    def is_shown(self, request) -> bool:
-        return services.can_view_monitoring(request.user)
+operator_menu_item = partial(PermittedMenuItem, predicate=services.is_operator)
+viewer_menu_item = partial(PermittedMenuItem, predicate=services.can_view_monitoring)
 
 
 class MonitoringGroup(SnippetViewSetGroup):
@@ -50,28 +46,28 @@ class MonitoringGroup(SnippetViewSetGroup):
 
     def get_submenu_items(self):
         pages = [
-            ViewerMenuItem(
+            viewer_menu_item(
                 "监测总览", reverse("monitoring_overview"), name="monitoring-overview", icon_name="view"
             ),
-            ViewerMenuItem(
+            viewer_menu_item(
                 "巡检问题", reverse("monitoring_findings"), name="monitoring-findings", icon_name="warning"
             ),
-            ViewerMenuItem(
+            viewer_menu_item(
                 "巡检记录", reverse("monitoring_runs"), name="monitoring-runs", icon_name="history"
             ),
-            OperatorMenuItem(
+            operator_menu_item(
                 "值班表", reverse("monitoring_duty_roster"), name="monitoring-duty", icon_name="user"
             ),
-            OperatorMenuItem(
+            operator_menu_item(
                 "巡检日志", reverse("monitoring_duty_today"), name="monitoring-daily", icon_name="doc-full"
             ),
-            OperatorMenuItem(
+            operator_menu_item(
                 "安全事件与演练",
                 reverse("monitoring_incident_list"),
                 name="monitoring-incidents",
                 icon_name="warning",
             ),
-            OperatorMenuItem(
+            operator_menu_item(
                 "应急预案",
                 reverse("monitoring_incident_plans"),
                 name="monitoring-plans",

@@ -5,10 +5,13 @@ when it comes back, dismissed only with a reason; every step in the audit trail.
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from govsite.monitoring import services
 from govsite.monitoring.models import Finding
@@ -121,3 +124,57 @@ def test_art23_site_staff_see_only_their_own_sites_findings():
 
     assert [finding.gov_site_id for finding in visible] == [mine.pk]
     assert not services.is_operator(editor)
+
+
+def _queries_of_a_run(kind: str, observations: list[Observation]) -> list[dict]:
+    with CaptureQueriesContext(connection) as captured:
+        services.record_observations(kind, seen(*observations))
+    return captured.captured_queries
+
+
+def test_art23_a_run_that_sees_its_problems_again_costs_the_same_queries_however_many_there_are():
+    site = f.county_portal()
+    few = [broken(site, f"/few/{n}.html") for n in range(3)]
+    many = [broken(site, f"/many/{n}.html") for n in range(40)]
+    services.record_observations("links", seen(*few))
+    services.record_observations("wording", seen(*many))
+
+    unchanged = [len(_queries_of_a_run(kind, found)) for kind, found in (("links", few), ("wording", many))]
+    retitled = [
+        _queries_of_a_run(kind, [replace(o, title=o.title + "（仍存在）") for o in found])
+        for kind, found in (("links", few), ("wording", many))
+    ]
+
+    assert unchanged[0] == unchanged[1]
+    assert len(retitled[0]) == len(retitled[1])
+    if connection.features.has_select_for_update:  # the run still locks the findings it updates
+        assert any("FOR UPDATE" in query["sql"] for query in retitled[1])
+    assert Finding.objects.filter(kind="wording", title__endswith="（仍存在）").count() == 40
+    assert Finding.objects.filter(status=Finding.Status.OPEN).count() == 43
+
+
+def test_art23_one_run_opens_keeps_reopens_and_closes_as_before():
+    site = f.county_portal()
+    operator = f.User.objects.create_superuser("duty", "duty@example.gov.cn", "x")
+    kept, fixed, gone = broken(site, "/kept.html"), broken(site, "/fixed.html"), broken(site, "/gone.html")
+    services.record_observations("links", seen(kept, fixed, gone))
+    services.mark_fixed(Finding.objects.get(title__endswith="/fixed.html"), actor=operator)
+    new = broken(site, "/new.html")
+
+    counts = services.record_observations("links", seen(kept, kept, fixed, new))
+
+    assert counts == {"opened": 1, "reopened": 1, "seen": 1, "closed": 1}
+    states = dict(Finding.objects.values_list("title", "status"))
+    assert states == {
+        "链接不可用：/kept.html": "open",
+        "链接不可用：/fixed.html": "open",
+        "链接不可用：/gone.html": "fixed",
+        "链接不可用：/new.html": "open",
+    }
+    reopened = Finding.objects.get(title__endswith="/fixed.html")
+    assert reopened.reopened == 1 and reopened.closed_at is None
+    assert AuditRecord.objects.filter(
+        action="monitoring.finding_reopened", object_id=str(reopened.pk)
+    ).exists()
+    cleared = AuditRecord.objects.get(action="monitoring.finding_cleared")
+    assert cleared.site_id == site.pk and cleared.object_repr == "链接不可用：/gone.html"

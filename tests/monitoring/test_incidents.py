@@ -349,3 +349,65 @@ def test_art24_operator_opens_an_incident_from_a_finding_and_closes_it_in_the_ad
     page = client.post(action, {"action": "close", "review": "总结"}, follow=True)
     assert "已结案" in page.content.decode()
     assert client.post(action, {"action": "nonsense"}, follow=True).status_code == 200
+
+
+# --- assessment (研判定级) ----------------------------------------------------------------------------
+
+
+def test_art24_the_assessment_sets_the_incidents_level_in_the_timeline_and_the_audit_trail(operator):
+    incident = open_simple(f.county_portal(), operator, level=Incident.Level.GENERAL)
+
+    event = incidents.add_event(
+        incident, Kind.ASSESSED, actor=operator, note="首页被篡改，影响全区", level=Incident.Level.MAJOR
+    )
+
+    incident.refresh_from_db()
+    assert incident.level == Incident.Level.MAJOR
+    assert [(step.kind, step.level) for step in incidents.timeline(incident)] == [
+        (Kind.DISCOVERED, ""),
+        (Kind.ASSESSED, Incident.Level.MAJOR),
+    ]
+    assert event.note == "首页被篡改，影响全区"
+    record = AuditRecord.objects.get(action="monitoring.incident.assessed")
+    assert (record.detail["level"], record.detail["previous_level"]) == ("2", "4")
+
+
+def test_art24_only_an_assessment_sets_a_level_and_only_a_real_one(operator):
+    incident = open_simple(f.county_portal(), operator, level=Incident.Level.SERIOUS)
+
+    for kind, level, code in [
+        (Kind.REPORTED, "1", "level_not_assessment"),
+        (Kind.ACTION, "2", "level_not_assessment"),
+        (Kind.ASSESSED, "9", "level_invalid"),
+        (Kind.ASSESSED, "Ⅰ级", "level_invalid"),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            incidents.add_event(incident, kind, actor=operator, note="说明", level=level)
+        assert codes(refused.value) == {code}, (kind, level)
+
+    incident.refresh_from_db()
+    assert incident.level == Incident.Level.SERIOUS
+    assert [event.kind for event in incidents.timeline(incident)] == [Kind.DISCOVERED]
+    incidents.add_event(incident, Kind.ASSESSED, actor=operator, note="维持原级别")  # a level is optional
+    incident.refresh_from_db()
+    assert incident.level == Incident.Level.SERIOUS
+
+
+def test_art24_operator_grades_an_incident_in_the_admin(client, operator):
+    incident = open_simple(f.county_portal(), operator, level=Incident.Level.GENERAL)
+    client.force_login(operator)
+    action = reverse("monitoring_incident_action", args=[incident.pk])
+
+    page = client.post(
+        action, {"action": "event", "kind": "assessed", "level": "1", "note": "研判为特别重大"}, follow=True
+    ).content.decode()
+
+    assert "事件级别定为Ⅰ级（特别重大）" in page
+    assert "<dd data-incident-level>Ⅰ级（特别重大）</dd>" in page
+    assert "<span data-event-level>定级为Ⅰ级（特别重大）</span>" in page
+    refused = client.post(
+        action, {"action": "event", "kind": "action", "level": "3", "note": "封堵"}, follow=True
+    ).content.decode()
+    assert "只有研判定级环节可以确定事件级别。" in refused
+    incident.refresh_from_db()
+    assert incident.level == Incident.Level.EXTRAORDINARY

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
 
-from govsite.monitoring import services
-from govsite.monitoring.models import Finding, Inspection, WordingEntry
+from govsite.admin_access import PermittedMenuItem
+from govsite.monitoring import admin_views, services
+from govsite.monitoring.models import AvailabilityCheck, Finding, Inspection, WordingEntry
 from govsite.monitoring.services import Observation, ObservationBatch
+from govsite.review.models import AuditRecord
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +141,120 @@ def test_sec5_1_a_blocking_word_stops_submission_with_its_fix_but_not_a_draft(cl
     assert "「崇川区人民正府」应为「崇川区人民政府」" in submit.content.decode()
     article.refresh_from_db()
     assert article.current_workflow_state is None
+
+
+@pytest.mark.parametrize(
+    "bad_owner",
+    ["abc", "1 OR 1=1", "9" * 40, "99999999", "-1", "1.0", "١", "<script>"],
+    ids=["letters", "sql", "very-long-number", "no-such-user", "negative", "decimal", "arabic-digit", "html"],
+)
+def test_art23_assigning_an_owner_that_is_no_active_user_is_refused_in_chinese(
+    client, operator, two_sites, bad_owner
+):
+    client.force_login(operator)
+    finding = Finding.objects.get(gov_site=two_sites[0])
+    owner = f.User.objects.get(username="chongchuan_editor")
+    services.assign(finding, owner=owner, actor=operator)
+    url = f"/admin/monitoring/findings/{finding.pk}/action/"
+
+    response = client.post(url, {"action": "assign", "owner": bad_owner})
+
+    assert response.status_code == 302 and response.url == f"/admin/monitoring/findings/{finding.pk}/"
+    page = client.get(response.url).content.decode()
+    assert "请选择有效的责任人。" in page and "已指派责任人" not in page
+    finding.refresh_from_db()
+    assert finding.owner == owner
+    assert AuditRecord.objects.filter(action="monitoring.finding_assigned").count() == 1
+
+
+def test_art23_owner_must_be_an_active_user_and_blank_means_nobody(operator):
+    disabled = f.User.objects.create_user("left", "left@example.gov.cn", None, is_active=False)
+
+    with pytest.raises(ValidationError) as refused:
+        services.owner_from(str(disabled.pk))
+
+    assert refused.value.error_dict["owner"][0].code == "owner_invalid"
+    assert services.owner_from(f" {operator.pk} ") == operator
+    assert services.owner_from("") is None and services.owner_from(None) is None
+
+
+def _menu_seen_by(rf, user) -> list[str]:
+    from govsite.monitoring.wagtail_hooks import MonitoringGroup
+
+    request = rf.get("/admin/")
+    request.user = user
+    pages = MonitoringGroup().get_submenu_items()[:7]  # the pages; the snippets follow
+    return [item.label for item in pages if item.is_shown(request)]
+
+
+def test_art23_the_menu_offers_each_page_to_whom_the_page_admits(rf, operator, two_sites):
+    editor = f.User.objects.get(username=f"{two_sites[0].slug}_editor")
+    nobody = f.User.objects.create_user("nobody", "n@example.gov.cn", None, is_staff=True)
+    viewer_pages = ["监测总览", "巡检问题", "巡检记录"]
+    operator_pages = ["值班表", "巡检日志", "安全事件与演练", "应急预案"]
+
+    assert _menu_seen_by(rf, operator) == viewer_pages + operator_pages
+    assert _menu_seen_by(rf, editor) == viewer_pages
+    assert _menu_seen_by(rf, nobody) == []
+
+
+def test_a_permitted_menu_item_asks_its_predicate_about_the_user(rf):
+    request = rf.get("/admin/")
+    request.user = f.User(username="duty")
+    item = PermittedMenuItem(
+        "值班表", "/admin/duty/", predicate=lambda user: user.username == "duty", name="duty"
+    )
+
+    assert item.is_shown(request)
+    request.user = f.User(username="editor")
+    assert not item.is_shown(request)
+    assert (item.label, item.url, item.name) == ("值班表", "/admin/duty/", "duty")
+
+
+def _site_with_a_week_of_checks(slug: str):
+    site = f.county_portal(slug=slug)
+    now = timezone.now()
+    AvailabilityCheck.objects.bulk_create(
+        AvailabilityCheck(
+            gov_site=site,
+            url="/",
+            is_home=True,
+            checked_at=now - timezone.timedelta(hours=hour),
+            ok=hour % 40 != 0,
+            elapsed_ms=120.0,
+        )
+        for hour in range(0, 160, 4)
+    )
+    services.record_observations(
+        "availability",
+        ObservationBatch(
+            [Observation(key=f"{site.pk}:/", title="首页无法访问", severity="high", gov_site_id=site.pk)],
+            1,
+            {},
+        ),
+    )
+    return site
+
+
+def test_art23_dashboard_costs_the_same_queries_for_two_sites_or_six(client, operator, monkeypatch):
+    visible_sites = admin_views._visible_sites
+    calls = []
+    monkeypatch.setattr(
+        admin_views, "_visible_sites", lambda request: calls.append(1) or visible_sites(request)
+    )
+    client.force_login(operator)
+    sites = [_site_with_a_week_of_checks(slug) for slug in ("first", "second")]
+    services.ensure_inspections()
+    client.get("/admin/monitoring/")  # warm the caches (session, permissions, site root paths)
+
+    with CaptureQueriesContext(connection) as for_two:
+        client.get("/admin/monitoring/")
+    sites += [_site_with_a_week_of_checks(slug) for slug in ("third", "fourth", "fifth", "sixth")]
+    calls.clear()
+    with CaptureQueriesContext(connection) as for_six:
+        page = client.get("/admin/monitoring/").content.decode()
+
+    assert len(for_six) == len(for_two)
+    assert calls == [1]  # the sites the user may see are worked out once a page
+    for site in sites:  # every site has its row of the availability table: 40 checks, 4 failed
+        assert f"<tr><td>{site.name}</td><td>40</td><td>4</td><td>10.0%</td>" in page
