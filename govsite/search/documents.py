@@ -98,7 +98,7 @@ WRITE_COLUMNS = (
 
 
 def _row(data: DocumentData, postgres: bool, now) -> tuple:
-    """One document's column values (and, on PostgreSQL, its lexemes for the tsvector)."""
+    """One document's column values (and, on PostgreSQL, its term ids in binary form)."""
     title_tokens = text.index_tokens(data.title)
     searchable = " ".join([data.keywords, data.document_number, data.issuer, data.body, *data.extra])
     body_tokens = list(dict.fromkeys(text.index_tokens(searchable)))
@@ -127,7 +127,7 @@ def _row(data: DocumentData, postgres: bool, now) -> tuple:
         now,
     )
     if postgres:
-        return (*values, index.lexemes(title_tokens, body_tokens, tags))
+        return (*values, index.terms_binary(index.lexemes(title_tokens, body_tokens, tags)))
     return values
 
 
@@ -179,10 +179,10 @@ _VECTOR_SOURCES = tuple(WRITE_COLUMNS.index(name) for name in index.FACET_COLUMN
 def _vector_sql() -> str:
     columns = ", ".join(index.FACET_COLUMNS)
     marks = ", ".join(["%s"] * len(index.FACET_COLUMNS))
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*index.FACET_COLUMNS, "vector"))
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*index.FACET_COLUMNS, "terms"))
     return (
-        f"INSERT INTO {index.VECTOR_TABLE} (id, {columns}, vector) "
-        f"VALUES (%s, {marks}, array_to_tsvector(%s::text[])) ON CONFLICT (id) DO UPDATE SET {updates}"
+        f"INSERT INTO {index.VECTOR_TABLE} (id, {columns}, terms) "
+        f"VALUES (%s, {marks}, %s::bigint[]) ON CONFLICT (id) DO UPDATE SET {updates}"
     )
 
 
@@ -255,10 +255,15 @@ def _copy_rows(rows: list[tuple]) -> int:
             for doc_id, row in zip(ids, rows, strict=True):
                 copy.write_row((doc_id, *row[: len(WRITE_COLUMNS)], 0))
         columns = ", ".join(index.FACET_COLUMNS)
-        with cursor.copy(f"COPY {index.VECTOR_TABLE} (id, {columns}, vector) FROM STDIN") as copy:
+        with cursor.copy(
+            f"COPY {index.VECTOR_TABLE} (id, {columns}, terms) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            data = bytearray(index.COPY_BINARY_START)
             for doc_id, row in zip(ids, rows, strict=True):
-                facets = (row[position] for position in _VECTOR_SOURCES)
-                copy.write_row((doc_id, *facets, index.tsvector_text(row[-1])))
+                data += index.vector_copy_row(
+                    doc_id, tuple(row[position] for position in _VECTOR_SOURCES), row[-1]
+                )
+            copy.write(data + index.COPY_BINARY_END)
     return len(rows)
 
 
@@ -276,7 +281,7 @@ class _PartitionIndexer:
         for partition in index.finished_partitions(top):
             if partition not in self.started:
                 self.started.add(partition)
-                self.futures.append(self.pool.submit(self._build, partition))
+                self.futures.append((partition, self.pool.submit(self._build, partition)))
 
     @staticmethod
     def _build(partition: str) -> None:
@@ -286,8 +291,14 @@ class _PartitionIndexer:
             connection.close()
 
     def finish(self) -> None:
-        self.pool.shutdown(wait=True)
-        for future in self.futures:
+        """Wait for the partitions' indexes; the ones not yet started (the last, partly filled
+        partition among them) are built beside the one still running, on a second connection."""
+        waiting = [partition for partition, future in self.futures if future.cancel()]
+        rest = waiting + [name for name in index.partitions_without_index() if name not in self.started]
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            extra = [beside.submit(self._build, partition) for partition in rest]
+            self.pool.shutdown(wait=True)
+        for future in [future for _partition, future in self.futures if not future.cancelled()] + extra:
             future.result()
 
 
@@ -312,11 +323,14 @@ def _write_rows(rows: list[tuple], postgres: bool) -> int:
 
 
 def _write_vectors(cursor, rows: list[tuple], ids: dict[int, int]) -> None:
-    """PostgreSQL: each document's lexemes and facet columns into its id's partition."""
+    """PostgreSQL: each document's term ids and facet columns into its id's partition."""
     index.ensure_partitions(max(ids.values()), cursor)
     cursor.executemany(
         _vector_sql(),
-        [(ids[row[0]], *(row[position] for position in _VECTOR_SOURCES), row[-1]) for row in rows],
+        [
+            (ids[row[0]], *(row[position] for position in _VECTOR_SOURCES), index.terms_of_binary(row[-1]))
+            for row in rows
+        ],
     )
 
 

@@ -9,11 +9,18 @@ from govsite.sites.models import GovSite
 
 
 class TsVectorField(models.TextField):
-    """A PostgreSQL tsvector, written only by `documents._write_rows` (from an array of lexemes);
-    unused (NULL) on SQLite, which has FTS5."""
+    """A PostgreSQL tsvector; only migrations up to 0007 use it (the index now stores term ids)."""
 
     def db_type(self, connection):
         return "tsvector" if connection.vendor == "postgresql" else "text"
+
+
+class TermsField(models.Field):
+    """PostgreSQL: a document's term ids (`bigint[]`, see `index.term_id`), written only by
+    `documents` (binary COPY or an array parameter); unused (NULL) on SQLite, which has FTS5."""
+
+    def db_type(self, connection):
+        return "bigint[]" if connection.vendor == "postgresql" else "text"
 
 
 class SearchDocument(models.Model):
@@ -57,7 +64,7 @@ class SearchDocument(models.Model):
 
 
 class SearchVector(models.Model):
-    """PostgreSQL: a document's lexemes and its facet columns, in a narrow table partitioned by id.
+    """PostgreSQL: a document's term ids and its facet columns, in a table partitioned by id.
 
     Search reads the newest matches: partitions by ranges of document ids keep each GIN index
     (one per partition) to its own range, so a common word's posting list is read only for the
@@ -81,7 +88,7 @@ class SearchVector(models.Model):
     year = models.PositiveSmallIntegerField(null=True)
     issuer = models.CharField(max_length=100, blank=True)
     validity = models.CharField(max_length=16, blank=True)
-    vector = TsVectorField(null=True)
+    terms = TermsField(null=True)
 
     class Meta:
         db_table = "govsearch_vector"

@@ -4,6 +4,17 @@ from django.db import migrations, models
 
 from govsite.search import index
 
+# The table as this migration made it (0007 replaced the tsvector with term ids).
+VECTOR_TABLE_SQL = (
+    f"CREATE TABLE {index.VECTOR_TABLE} (id bigint NOT NULL PRIMARY KEY, site_id bigint NULL, "
+    "category varchar(40) NOT NULL, ctype varchar(20) NOT NULL, topic varchar(60) NOT NULL, "
+    "year smallint NULL CHECK (year >= 0), issuer varchar(100) NOT NULL, validity varchar(16) NOT NULL, "
+    "vector tsvector NULL) PARTITION BY RANGE (id)"
+)
+GIN_SQL = (
+    f"CREATE INDEX IF NOT EXISTS {index.GIN_INDEX} ON {index.VECTOR_TABLE} USING gin (vector) "
+    "WITH (fastupdate = on)"
+)
 
 def partition_on_postgresql(apps, schema_editor):
     """PostgreSQL: the plain table Django created becomes a table partitioned by id, filled from the
@@ -12,7 +23,7 @@ def partition_on_postgresql(apps, schema_editor):
         return
     schema_editor.execute(f"DROP TABLE {index.VECTOR_TABLE}")
     schema_editor.execute(f"DROP INDEX IF EXISTS {index.GIN_INDEX}")  # the old one, on the documents' column
-    schema_editor.execute(index.VECTOR_TABLE_SQL)
+    schema_editor.execute(VECTOR_TABLE_SQL)
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {index.TABLE}")
         index.ensure_partitions(cursor.fetchone()[0], cursor)
@@ -20,7 +31,7 @@ def partition_on_postgresql(apps, schema_editor):
             f"INSERT INTO {index.VECTOR_TABLE} (id, {', '.join(index.FACET_COLUMNS)}, vector) "
             f"SELECT id, {', '.join(index.FACET_COLUMNS)}, vector FROM {index.TABLE} WHERE vector IS NOT NULL"
         )
-        cursor.execute(index.GIN_SQL)
+        cursor.execute(GIN_SQL)
 
 
 
