@@ -293,7 +293,7 @@ def run_govsite(args: argparse.Namespace, corpus: Corpus) -> dict:
 
     return {
         "engine": "govsite.search (rjieba segmentation, "
-        + ("SQLite FTS5)" if index.vendor() == "sqlite" else "PostgreSQL tsvector + GIN)"),
+        + ("SQLite FTS5)" if index.vendor() == "sqlite" else "PostgreSQL term ids + GIN)"),
         "documents_before": before,
         "database": database_figures(),
         "build": figures_build,

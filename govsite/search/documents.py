@@ -127,7 +127,7 @@ def _row(data: DocumentData, postgres: bool, now) -> tuple:
         now,
     )
     if postgres:
-        return (*values, index.terms_binary(index.lexemes(title_tokens, body_tokens, tags)))
+        return (*values, index.terms_binary(index.document_terms(title_tokens, body_tokens, tags)))
     return values
 
 

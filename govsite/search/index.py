@@ -265,7 +265,7 @@ def _copy_bytes(value: bytes) -> bytes:
     return len(value).to_bytes(4, "big") + value
 
 
-def lexemes(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> list[str]:
+def document_terms(title_tokens: list[str], body_tokens: list[str], tags: list[str]) -> list[str]:
     """The terms of a document (PostgreSQL): its words, its title words once more with a mark (so
     a title-only match is an ordinary term, no positions or weights needed), and its facet tags.
     Tokens never contain "_" (see `text.index_tokens`), so the mark is unambiguous.
