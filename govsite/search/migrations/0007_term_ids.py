@@ -2,9 +2,9 @@
 
 A GIN index over tsvector lexemes compares strings through the text-search support functions; one
 over `bigint` values compares integers, and builds about twice as fast (a 131,072-document
-partition: 66 s → 34 s). Existing rows get their term ids from their lexemes here, in batches;
-for millions of documents `manage.py search_reindex` is the faster way. The term ids are random
-64-bit numbers, which no compression shrinks: the column is stored without trying (EXTERNAL).
+partition: 66 s → 34 s). Existing rows get their term ids from their lexemes here, in batches,
+so no reindex is needed. The term ids are random 64-bit numbers, which no compression shrinks:
+the column is stored without trying (EXTERNAL).
 """
 
 from django.db import migrations
